@@ -1,0 +1,110 @@
+/**
+ * Row shapes of the Gatehouse store. Times are epoch milliseconds (UTC). Secrets appear here only in
+ * their at-rest form: `secretEnc` is sealed by identity/secret-box, `secretVerifier` is a SCRAM-SHA-256
+ * verifier (PostgreSQL's `SCRAM-SHA-256$<iter>:<salt>$<StoredKey>:<ServerKey>` format).
+ */
+
+export type TlsMode = 'disable' | 'prefer' | 'require' | 'verify-full';
+
+export interface ConnectionRecord {
+  id: string;
+  name: string;
+  kind: 'postgres';
+  host: string;
+  port: number;
+  database: string;
+  username: string;
+  tlsMode: TlsMode;
+  /** AES-256-GCM sealed upstream password, or null (trust auth). */
+  secretEnc: Buffer | null;
+  tags: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface AgentRecord {
+  id: string;
+  name: string;
+  secretVerifier: string;
+  tags: string[];
+  disabled: boolean;
+  createdAt: number;
+}
+
+export interface GrantRecord {
+  id: string;
+  agentId: string;
+  connectionId: string;
+  createdAt: number;
+  expiresAt: number | null;
+  revokedAt: number | null;
+  createdBy: string;
+}
+
+/** A grant joined with the names it refers to (for listings). */
+export interface GrantView extends GrantRecord {
+  agentName: string;
+  connectionName: string;
+}
+
+export interface SessionRecord {
+  id: string;
+  protocol: 'postgres';
+  agentId: string;
+  agentName: string;
+  connectionId: string;
+  connectionName: string;
+  clientAddress: string;
+  tls: boolean;
+  startedAt: number;
+  endedAt: number | null;
+  bytesIn: number;
+  bytesOut: number;
+  endReason: string | null;
+  statementCount: number;
+}
+
+export interface StatementRecord {
+  /** Assigned by the store on insert. */
+  id?: number;
+  sessionId: string;
+  /** 1-based order within the session. */
+  seq: number;
+  protocol: 'simple' | 'extended';
+  sql: string;
+  paramCount: number;
+  startedAt: number;
+  durationMs: number;
+  commandTag: string | null;
+  rows: number | null;
+  errorCode: string | null;
+}
+
+export interface AuditRecord {
+  id?: number;
+  at: number;
+  kind: string;
+  actor: string;
+  agentName: string | null;
+  connectionName: string | null;
+  sessionId: string | null;
+  clientAddress: string | null;
+  detail: Record<string, unknown>;
+}
+
+export interface SessionListQuery {
+  limit: number;
+  /** Keyset paging: only sessions ordered after this id in (startedAt desc, id desc). */
+  before?: string;
+  agentName?: string;
+  connectionName?: string;
+  activeOnly?: boolean;
+}
+
+export interface SessionEnd {
+  endedAt: number;
+  bytesIn: number;
+  bytesOut: number;
+  endReason: string;
+  statementCount: number;
+}

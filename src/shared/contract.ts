@@ -1,0 +1,311 @@
+/**
+ * The one typed contract between every Gatehouse front end (console renderer, CLI, Electron main) and
+ * the gateway. Each command has an input schema and an output schema; each event has a payload schema.
+ * `src/gateway/api` implements it once; transports (Electron IPC, HTTP + WebSocket) only carry it.
+ *
+ * This folder imports nothing from the project. zod is the one library it uses, so that every transport
+ * validates the same way.
+ */
+import { z } from 'zod';
+
+/** Timestamps cross the contract as ISO-8601 strings (UTC). */
+const Iso = z.string();
+
+/** A resource name an operator types: connection, agent. Kept strict so it is safe in psql/ssh strings. */
+export const NameSchema = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z0-9][a-z0-9_.-]*$/i, 'use letters, digits, ".", "_" or "-", starting with a letter or digit');
+
+export const TagsSchema = z.array(z.string().min(1).max(40)).max(20);
+
+export const ConnectionKind = z.enum(['postgres']);
+export type ConnectionKind = z.infer<typeof ConnectionKind>;
+
+/** A registered upstream. The credential is write-only: it never appears in a DTO. */
+export const ConnectionDto = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: ConnectionKind,
+  host: z.string(),
+  port: z.number().int(),
+  database: z.string(),
+  username: z.string(),
+  /** How the gateway talks TLS to the upstream: disable, prefer (try, fall back), require (no verify), verify-full. */
+  tlsMode: z.enum(['disable', 'prefer', 'require', 'verify-full']),
+  hasSecret: z.boolean(),
+  tags: z.array(z.string()),
+  createdAt: Iso,
+  updatedAt: Iso,
+});
+export type ConnectionDto = z.infer<typeof ConnectionDto>;
+
+export const AgentDto = z.object({
+  id: z.string(),
+  name: z.string(),
+  tags: z.array(z.string()),
+  disabled: z.boolean(),
+  createdAt: Iso,
+});
+export type AgentDto = z.infer<typeof AgentDto>;
+
+export const GrantStatus = z.enum(['active', 'expired', 'revoked']);
+export const GrantDto = z.object({
+  id: z.string(),
+  agentId: z.string(),
+  agentName: z.string(),
+  connectionId: z.string(),
+  connectionName: z.string(),
+  createdAt: Iso,
+  expiresAt: Iso.nullable(),
+  revokedAt: Iso.nullable(),
+  status: GrantStatus,
+});
+export type GrantDto = z.infer<typeof GrantDto>;
+
+export const SessionDto = z.object({
+  id: z.string(),
+  protocol: ConnectionKind,
+  agentName: z.string(),
+  connectionName: z.string(),
+  clientAddress: z.string(),
+  tls: z.boolean(),
+  startedAt: Iso,
+  endedAt: Iso.nullable(),
+  bytesIn: z.number(),
+  bytesOut: z.number(),
+  /** Why the session ended: client_closed, upstream_closed, grant_revoked, gateway_stopped, error: ... */
+  endReason: z.string().nullable(),
+  statementCount: z.number(),
+});
+export type SessionDto = z.infer<typeof SessionDto>;
+
+export const StatementDto = z.object({
+  id: z.number(),
+  sessionId: z.string(),
+  seq: z.number(),
+  /** simple = Query message; extended = Parse/Bind/Execute. */
+  protocol: z.enum(['simple', 'extended']),
+  sql: z.string(),
+  paramCount: z.number(),
+  startedAt: Iso,
+  durationMs: z.number(),
+  commandTag: z.string().nullable(),
+  rows: z.number().nullable(),
+  errorCode: z.string().nullable(),
+});
+export type StatementDto = z.infer<typeof StatementDto>;
+
+export const AuditEventDto = z.object({
+  id: z.number(),
+  at: Iso,
+  /** e.g. auth.failed, auth.succeeded, access.denied, grant.added, grant.revoked, connection.added ... */
+  kind: z.string(),
+  /** Who did it: "admin", "cli", or "agent:<name>". */
+  actor: z.string(),
+  agentName: z.string().nullable(),
+  connectionName: z.string().nullable(),
+  sessionId: z.string().nullable(),
+  clientAddress: z.string().nullable(),
+  detail: z.record(z.string(), z.unknown()),
+});
+export type AuditEventDto = z.infer<typeof AuditEventDto>;
+
+export const ServerInfoDto = z.object({
+  version: z.string(),
+  dataDir: z.string(),
+  installationId: z.string(),
+  listeners: z.object({
+    postgres: z.object({ host: z.string(), port: z.number() }).nullable(),
+    console: z.object({ host: z.string(), port: z.number() }).nullable(),
+  }),
+  tlsFingerprint: z.string().nullable(),
+});
+export type ServerInfoDto = z.infer<typeof ServerInfoDto>;
+
+export const ConnectionTestResult = z.object({
+  ok: z.boolean(),
+  /** The stage that failed (or "ok"): dns, tcp, tls, auth, query. */
+  stage: z.enum(['dns', 'tcp', 'tls', 'auth', 'query', 'ok']),
+  message: z.string(),
+  serverVersion: z.string().nullable(),
+  elapsedMs: z.number(),
+});
+export type ConnectionTestResult = z.infer<typeof ConnectionTestResult>;
+
+const Empty = z.object({}).strict();
+
+/** Every command: name -> { input, output }. Names are `noun.verb`. */
+export const commands = {
+  'server.info': { input: Empty, output: ServerInfoDto },
+
+  'connections.list': { input: Empty, output: z.array(ConnectionDto) },
+  'connections.add': {
+    input: z
+      .object({
+        name: NameSchema,
+        kind: ConnectionKind.default('postgres'),
+        host: z.string().min(1).max(255),
+        port: z.number().int().min(1).max(65535).default(5432),
+        database: z.string().min(1).max(63),
+        username: z.string().min(1).max(63),
+        /** The upstream credential. Write-only: stored encrypted, never returned. */
+        password: z.string().max(1024).optional(),
+        tlsMode: z.enum(['disable', 'prefer', 'require', 'verify-full']).default('prefer'),
+        tags: TagsSchema.default([]),
+      })
+      .strict(),
+    output: ConnectionDto,
+  },
+  'connections.update': {
+    input: z
+      .object({
+        name: NameSchema,
+        host: z.string().min(1).max(255).optional(),
+        port: z.number().int().min(1).max(65535).optional(),
+        database: z.string().min(1).max(63).optional(),
+        username: z.string().min(1).max(63).optional(),
+        password: z.string().max(1024).optional(),
+        tlsMode: z.enum(['disable', 'prefer', 'require', 'verify-full']).optional(),
+        tags: TagsSchema.optional(),
+      })
+      .strict(),
+    output: ConnectionDto,
+  },
+  'connections.remove': { input: z.object({ name: z.string() }).strict(), output: z.object({ removed: z.boolean() }) },
+  'connections.test': { input: z.object({ name: z.string() }).strict(), output: ConnectionTestResult },
+
+  'agents.list': { input: Empty, output: z.array(AgentDto) },
+  'agents.add': {
+    input: z.object({ name: NameSchema, tags: TagsSchema.default([]) }).strict(),
+    /** The secret is returned exactly once, here. Only a SCRAM verifier is kept. */
+    output: z.object({ agent: AgentDto, secret: z.string() }),
+  },
+  'agents.remove': { input: z.object({ name: z.string() }).strict(), output: z.object({ removed: z.boolean() }) },
+
+  'grants.list': {
+    input: z.object({ agent: z.string().optional(), connection: z.string().optional(), includeInactive: z.boolean().default(false) }).strict(),
+    output: z.array(GrantDto),
+  },
+  'grants.add': {
+    input: z
+      .object({
+        agent: z.string(),
+        connection: z.string(),
+        /** Lifetime in seconds from now; omitted = no expiry. */
+        expiresInSeconds: z.number().int().positive().optional(),
+      })
+      .strict(),
+    output: GrantDto,
+  },
+  'grants.revoke': {
+    input: z.union([
+      z.object({ id: z.string() }).strict(),
+      z.object({ agent: z.string(), connection: z.string() }).strict(),
+    ]),
+    output: z.object({ revoked: z.number(), sessionsClosed: z.number() }),
+  },
+
+  'sessions.list': {
+    input: z
+      .object({
+        limit: z.number().int().min(1).max(1000).default(100),
+        /** Keyset paging: sessions that started before this session id's start. */
+        before: z.string().optional(),
+        agent: z.string().optional(),
+        connection: z.string().optional(),
+        activeOnly: z.boolean().default(false),
+      })
+      .strict(),
+    output: z.object({ items: z.array(SessionDto), total: z.number() }),
+  },
+  'sessions.get': {
+    input: z.object({ id: z.string() }).strict(),
+    output: z.object({ session: SessionDto, statements: z.array(StatementDto) }),
+  },
+
+  'audit.list': {
+    input: z
+      .object({
+        limit: z.number().int().min(1).max(1000).default(100),
+        kind: z.string().optional(),
+        agent: z.string().optional(),
+      })
+      .strict(),
+    output: z.array(AuditEventDto),
+  },
+} as const;
+
+export type CommandName = keyof typeof commands;
+export type CommandInput<C extends CommandName> = z.input<(typeof commands)[C]['input']>;
+export type CommandParsedInput<C extends CommandName> = z.output<(typeof commands)[C]['input']>;
+export type CommandOutput<C extends CommandName> = z.output<(typeof commands)[C]['output']>;
+
+/** Every event the gateway pushes to subscribers (console live views, CLI `--follow`). */
+export const events = {
+  'session.started': SessionDto,
+  'session.updated': SessionDto,
+  'session.ended': SessionDto,
+  'statement.recorded': StatementDto,
+  'audit.appended': AuditEventDto,
+  'grant.changed': GrantDto,
+} as const;
+
+export type EventName = keyof typeof events;
+export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
+
+/** Error codes a command can fail with; transports map them (HTTP status, IPC rejection). */
+export const ErrorCode = {
+  invalid: 'invalid',
+  notFound: 'not_found',
+  conflict: 'conflict',
+  unauthorized: 'unauthorized',
+  unavailable: 'unavailable',
+  internal: 'internal',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The serialised form of a failed command, identical over every transport. */
+export interface ContractErrorBody {
+  code: ErrorCode;
+  message: string;
+  /** For `invalid`: which field and why, e.g. [{ path: "port", message: "..." }]. */
+  issues?: { path: string; message: string }[];
+}
+
+/** A client of the contract, whatever carries it. The renderer, CLI and tests all hold one of these. */
+export interface ContractClient {
+  call<C extends CommandName>(command: C, input: CommandInput<C>): Promise<CommandOutput<C>>;
+  /** Subscribe to an event; returns an unsubscribe function. */
+  on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
+  close(): void;
+}
+
+/** Thrown by contract clients when a command fails; carries the body the server sent. */
+export class ContractError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly issues?: { path: string; message: string }[],
+  ) {
+    super(message);
+    this.name = 'ContractError';
+  }
+
+  /** The wire form of this error. */
+  toBody(): ContractErrorBody {
+    return { code: this.code, message: this.message, ...(this.issues ? { issues: this.issues } : {}) };
+  }
+
+  /** Rebuild an error from its wire form. */
+  static fromBody(body: ContractErrorBody): ContractError {
+    return new ContractError(body.code, body.message, body.issues);
+  }
+}
+
+/** The IPC channel names the preload may use. Nothing else crosses the bridge. */
+export const IpcChannel = {
+  call: 'gatehouse:call',
+  event: 'gatehouse:event',
+} as const;
