@@ -1,0 +1,298 @@
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { SecureContext, TLSSocket } from 'node:tls';
+import type { Logger } from '../core/logger';
+import type { SecretBox } from '../identity/secret-box';
+import type { AuditLog } from '../recording/audit-log';
+import type { Recorder } from '../recording/recorder';
+import type { ConnectionRecord, SessionRecord } from '../store/records';
+import type { StoreApi } from '../store/store-api';
+import { authenticateAgent } from './agent-auth';
+import { authenticationOk, backendKeyData, errorResponse, readyForQuery, type ErrorFields } from './backend-messages';
+import type { CancelRegistry } from './cancel-registry';
+import { ClientGone } from './handshake-reader';
+import { MessageFramer, ProtocolViolation, typeSet } from './message-framer';
+import { Backend, SqlState } from './protocol-codes';
+import { PgRelay } from './relay';
+import { negotiateStartup, UnsupportedRequest } from './startup';
+import { connectUpstream, sendUpstreamCancel, UpstreamError, type Upstream } from './upstream';
+
+export interface SessionDeps {
+  store: StoreApi;
+  secretBox: SecretBox;
+  audit: AuditLog;
+  recorder: Recorder;
+  cancels: CancelRegistry;
+  log: Logger;
+  secureContext: SecureContext | null;
+  allowPlaintextRemote: boolean;
+  /** Offer cleartext password auth instead of SCRAM to clients on TLS. */
+  cleartextOverTls: boolean;
+  /** Time allowed from TCP accept to an authenticated, connected session. */
+  handshakeTimeoutMs: number;
+}
+
+/** A refusal during the handshake: what the client is told, and what the audit trail says. */
+class Refusal extends Error {
+  constructor(
+    readonly fields: ErrorFields,
+    readonly audit: { kind: string; reason: string; extra?: Record<string, unknown> } | null,
+  ) {
+    super(fields.message);
+  }
+}
+
+/** Startup parameters the gateway decides itself and never forwards. */
+const RESERVED_PARAMS = new Set(['user', 'database', 'replication']);
+
+/**
+ * One client connection, from TCP accept to close: startup and TLS, agent authentication, the grant
+ * check, the upstream connection with the stored credential, then the relay. Every refusal answers with
+ * a PostgreSQL ErrorResponse carrying the right SQLSTATE and is written to the audit trail.
+ */
+export class ClientSession {
+  readonly id = randomUUID();
+  agentId: string | null = null;
+  connectionId: string | null = null;
+  private relay: PgRelay | null = null;
+  private record: SessionRecord | null = null;
+  private agentName: string | null = null;
+  private connectionName: string | null = null;
+  private readonly clientAddress: string;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly raw: Socket,
+    private readonly deps: SessionDeps,
+    private readonly onClosed: (s: ClientSession) => void,
+  ) {
+    this.clientAddress = `${raw.remoteAddress ?? 'unknown'}:${raw.remotePort ?? 0}`;
+    this.log = deps.log.child({ session: this.id, client: this.clientAddress });
+    raw.setNoDelay(true);
+  }
+
+  /** Drive the connection; never throws (every failure ends as an error to the client). */
+  async run(): Promise<void> {
+    const timer = setTimeout(() => {
+      this.log.info('handshake timed out');
+      this.raw.destroy();
+    }, this.deps.handshakeTimeoutMs);
+    let socket: Socket | TLSSocket = this.raw;
+    let upstream: Upstream | null = null;
+    try {
+      const outcome = await negotiateStartup(this.raw, this.deps.secureContext);
+      if (outcome.kind === 'cancel') {
+        clearTimeout(timer);
+        this.raw.end();
+        await this.forwardCancel(outcome.processId, outcome.secretKey);
+        this.onClosed(this);
+        return;
+      }
+      socket = outcome.socket;
+      const { reader, params, tls } = outcome;
+      this.checkTransport(tls, params);
+
+      const user = params.get('user') ?? '';
+      this.agentName = user;
+      const agent = user ? this.deps.store.agents.getByName(user) : undefined;
+      const auth = await authenticateAgent(socket, reader, agent, { cleartext: tls && this.deps.cleartextOverTls });
+      if (!auth.ok) {
+        throw new Refusal(
+          { severity: 'FATAL', code: SqlState.invalidPassword, message: `password authentication failed for user "${user}"` },
+          { kind: 'auth.failed', reason: auth.reason, extra: { method: auth.method } },
+        );
+      }
+      this.agentId = agent!.id;
+
+      const connection = this.authorize(params.get('database') || user);
+      upstream = await this.openUpstream(connection, params);
+      clearTimeout(timer);
+      const clientLeftover = reader.release();
+      this.startRelay(socket, connection, upstream, tls, clientLeftover);
+    } catch (err) {
+      clearTimeout(timer);
+      upstream?.socket.destroy();
+      this.refuse(socket, err);
+      this.onClosed(this);
+    }
+  }
+
+  /** End this session from the gateway side (revoked grant, shutdown). */
+  terminate(reason: string, message: string): void {
+    if (this.relay) this.relay.terminate(reason, { severity: 'FATAL', code: SqlState.adminShutdown, message });
+    else this.raw.destroy();
+  }
+
+  private checkTransport(tls: boolean, params: Map<string, string>): void {
+    if (!tls && !this.deps.allowPlaintextRemote && !isLoopback(this.raw.remoteAddress)) {
+      throw new Refusal(
+        { severity: 'FATAL', code: SqlState.invalidAuthorization, message: 'TLS is required for connections from other hosts', hint: 'connect with sslmode=require' },
+        { kind: 'auth.failed', reason: 'tls_required' },
+      );
+    }
+    const replication = params.get('replication');
+    if (replication && !['false', 'off', 'no', '0'].includes(replication.toLowerCase())) {
+      throw new Refusal({ severity: 'FATAL', code: SqlState.featureNotSupported, message: 'replication connections are not supported by gatehouse' }, null);
+    }
+  }
+
+  /** The connection named by the client, if the agent holds an active grant for it. */
+  private authorize(name: string): ConnectionRecord {
+    this.connectionName = name;
+    const { store } = this.deps;
+    const connection = store.connections.getByName(name);
+    if (!connection) {
+      throw new Refusal(
+        { severity: 'FATAL', code: SqlState.invalidCatalogName, message: `connection "${name}" does not exist`, hint: 'the database name selects a Gatehouse connection' },
+        { kind: 'access.denied', reason: 'unknown_connection' },
+      );
+    }
+    this.connectionId = connection.id;
+    const now = Date.now();
+    if (!store.grants.findActive(this.agentId!, connection.id, now)) {
+      const past = store.grants.list({ agentId: this.agentId!, connectionId: connection.id, includeInactive: true, now });
+      const reason = past.some((g) => g.revokedAt !== null) ? 'grant_revoked' : past.length ? 'grant_expired' : 'no_grant';
+      const detail = reason === 'grant_revoked' ? 'the grant was revoked' : reason === 'grant_expired' ? 'the grant has expired' : undefined;
+      throw new Refusal(
+        { severity: 'FATAL', code: SqlState.invalidAuthorization, message: `agent "${this.agentName}" has no active grant for connection "${name}"`, detail },
+        { kind: 'access.denied', reason },
+      );
+    }
+    return connection;
+  }
+
+  private async openUpstream(connection: ConnectionRecord, params: Map<string, string>): Promise<Upstream> {
+    let password: string | null = null;
+    if (connection.secretEnc) {
+      try {
+        password = this.deps.secretBox.open(connection.secretEnc, connection.id);
+      } catch (err) {
+        this.log.error('stored credential cannot be decrypted', { connection: connection.name, err: { message: (err as Error).message } });
+        throw new Refusal(
+          { severity: 'FATAL', code: SqlState.internalError, message: `gatehouse cannot use the stored credential of connection "${connection.name}"` },
+          { kind: 'upstream.failed', reason: 'credential_unreadable' },
+        );
+      }
+    }
+    const startupParams: Record<string, string> = {};
+    for (const [k, v] of params) if (!RESERVED_PARAMS.has(k)) startupParams[k] = v;
+    try {
+      const upstream = await connectUpstream(
+        { host: connection.host, port: connection.port, database: connection.database, user: connection.username, password, tlsMode: connection.tlsMode },
+        startupParams,
+      );
+      upstream.socket.setNoDelay?.(true);
+      return upstream;
+    } catch (err) {
+      if (err instanceof UpstreamError) {
+        this.log.warn('upstream connection failed', { connection: connection.name, stage: err.stage, err: { message: err.message } });
+        throw new Refusal(
+          { severity: 'FATAL', code: err.sqlstate, message: err.safeMessage },
+          { kind: 'upstream.failed', reason: err.stage, extra: { sqlstate: err.sqlstate } },
+        );
+      }
+      throw err;
+    }
+  }
+
+  private startRelay(socket: Socket | TLSSocket, connection: ConnectionRecord, upstream: Upstream, tls: boolean, clientLeftover: Buffer): void {
+    const { recorder, cancels } = this.deps;
+    const target = { host: connection.host, port: connection.port };
+    const key = cancels.register({ ...target, ...upstream.backendKey });
+    const record: SessionRecord = {
+      id: this.id,
+      protocol: 'postgres',
+      agentId: this.agentId!,
+      agentName: this.agentName!,
+      connectionId: connection.id,
+      connectionName: connection.name,
+      clientAddress: this.clientAddress,
+      tls,
+      startedAt: Date.now(),
+      endedAt: null,
+      bytesIn: 0,
+      bytesOut: 0,
+      endReason: null,
+      statementCount: 0,
+    };
+    this.record = record;
+    recorder.startSession(record);
+
+    // Hello: AuthenticationOk, the upstream's ParameterStatus/notices with OUR key data, ReadyForQuery.
+    socket.write(Buffer.concat([authenticationOk(), rewriteKeyData(upstream.startupMessages, key), readyForQuery('I')]));
+    this.log.info('session started', { agent: this.agentName, connection: this.connectionName, tls });
+
+    this.relay = new PgRelay(socket, upstream.socket, recorder, record, this.log, {
+      cancelUpstream: () => void sendUpstreamCancel(target, upstream.backendKey).catch(() => {}),
+      ended: (reason) => {
+        cancels.unregister(key.processId);
+        recorder.endSession(record, { endedAt: Date.now(), bytesIn: record.bytesIn, bytesOut: record.bytesOut, endReason: reason });
+        this.log.info('session ended', { reason, statements: record.statementCount });
+        this.onClosed(this);
+      },
+    });
+    this.relay.start(clientLeftover, upstream.leftover);
+  }
+
+  private async forwardCancel(processId: number, secretKey: number): Promise<void> {
+    const target = this.deps.cancels.resolve(processId, secretKey);
+    if (!target) {
+      this.log.info('cancel request for an unknown key ignored');
+      return;
+    }
+    await sendUpstreamCancel({ host: target.host, port: target.port }, { processId: target.processId, secretKey: target.secretKey }).catch((err) =>
+      this.log.warn('forwarding a cancel request failed', { err: { message: (err as Error).message } }),
+    );
+  }
+
+  /** Answer a handshake failure with the right ErrorResponse and audit it. */
+  private refuse(socket: Socket | TLSSocket, err: unknown): void {
+    let refusal: Refusal;
+    if (err instanceof Refusal) refusal = err;
+    else if (err instanceof ClientGone) {
+      socket.destroy();
+      return;
+    } else if (err instanceof ProtocolViolation || (err as Error)?.name === 'ScramError') {
+      refusal = new Refusal(
+        { severity: 'FATAL', code: SqlState.protocolViolation, message: `invalid startup: ${(err as Error).message}` },
+        { kind: 'protocol.violation', reason: 'malformed_startup' },
+      );
+    } else if (err instanceof UnsupportedRequest) {
+      refusal = new Refusal({ severity: 'FATAL', code: SqlState.featureNotSupported, message: err.message }, null);
+    } else {
+      this.log.error('session handshake failed', { err });
+      refusal = new Refusal({ severity: 'FATAL', code: SqlState.internalError, message: 'internal error in gatehouse' }, null);
+    }
+    if (refusal.audit) {
+      this.deps.audit.append({
+        kind: refusal.audit.kind,
+        actor: this.agentName ? `agent:${this.agentName}` : 'anonymous',
+        agentName: this.agentName || null,
+        connectionName: this.connectionName,
+        clientAddress: this.clientAddress,
+        detail: { reason: refusal.audit.reason, sqlstate: refusal.fields.code, ...refusal.audit.extra },
+      });
+    }
+    this.log.info('connection refused', { code: refusal.fields.code, reason: refusal.audit?.reason });
+    if (!socket.destroyed && socket.writable) {
+      socket.end(errorResponse(refusal.fields));
+      setTimeout(() => socket.destroy(), 2000).unref();
+    } else socket.destroy();
+  }
+}
+
+/** Replace the upstream's BackendKeyData in the startup messages with the gateway's own key. */
+function rewriteKeyData(messages: Buffer, key: { processId: number; secretKey: number }): Buffer {
+  const parts: Buffer[] = [];
+  new MessageFramer(typeSet([Backend.backendKeyData])).push(messages, {
+    message: () => parts.push(backendKeyData(key.processId, key.secretKey)),
+    passthrough: (buf, start, end) => parts.push(buf.subarray(start, end)),
+  });
+  return Buffer.concat(parts);
+}
+
+/** Whether a peer address is the local host. */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}

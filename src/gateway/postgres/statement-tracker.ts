@@ -1,0 +1,220 @@
+import { performance } from 'node:perf_hooks';
+
+/**
+ * Pairs what a client asked (Query, or Parse/Bind/Describe/Execute/Close/Sync, pipelined) with what the
+ * server answered, so each executed statement can be recorded with its duration, command tag, row count
+ * and SQLSTATE. The server answers requests strictly in order, so a FIFO of outstanding requests is
+ * enough; after an error in the extended protocol the server skips everything up to the next Sync,
+ * and so does the tracker.
+ */
+
+export interface TrackedStatement {
+  protocol: 'simple' | 'extended';
+  sql: string;
+  paramCount: number;
+  /** Wall-clock start, epoch ms. */
+  startedAt: number;
+  durationMs: number;
+  commandTag: string | null;
+  rows: number | null;
+  /** SQLSTATE; 'skipped' when the server skipped it after an earlier error in the same pipeline. */
+  errorCode: string | null;
+}
+
+interface OpenStatement {
+  protocol: 'simple' | 'extended';
+  sql: string;
+  paramCount: number;
+  startedAt: number;
+  t0: number;
+  tags: string[] | null;
+  rows: number | null;
+  errorCode: string | null;
+}
+
+const enum Kind {
+  Query,
+  Parse,
+  Bind,
+  Describe,
+  Close,
+  Execute,
+  Sync,
+  FunctionCall,
+}
+
+interface Pending {
+  kind: Kind;
+  stmt?: OpenStatement;
+}
+
+export class StatementTracker {
+  private readonly queue: Pending[] = [];
+  private head = 0;
+  /** Prepared statements by name ('' = unnamed): SQL text. */
+  private readonly statements = new Map<string, string>();
+  /** Portals by name: SQL text and parameter count. */
+  private readonly portals = new Map<string, { sql: string; params: number }>();
+
+  constructor(private readonly onStatement: (s: TrackedStatement) => void) {}
+
+  // ---- frontend (client -> server), called as each message is forwarded ----
+
+  /** A simple-protocol Query. */
+  query(sql: string): void {
+    this.push({ kind: Kind.Query, stmt: open('simple', sql, 0) });
+  }
+
+  /** Parse: remembers the statement text under its name. */
+  parse(name: string, sql: string): void {
+    this.statements.set(name, sql);
+    this.push({ kind: Kind.Parse });
+  }
+
+  /** Bind: creates a portal from a prepared statement. */
+  bind(portal: string, statement: string, params: number): void {
+    this.portals.set(portal, { sql: this.statements.get(statement) ?? '', params });
+    this.push({ kind: Kind.Bind });
+  }
+
+  /** Describe of a statement or portal. */
+  describe(): void {
+    this.push({ kind: Kind.Describe });
+  }
+
+  /** Close of a statement or portal. */
+  close(kind: 'S' | 'P', name: string): void {
+    if (kind === 'S') this.statements.delete(name);
+    else this.portals.delete(name);
+    this.push({ kind: Kind.Close });
+  }
+
+  /** Execute of a portal: this is where an extended-protocol statement starts. */
+  execute(portal: string): void {
+    const p = this.portals.get(portal);
+    this.push({ kind: Kind.Execute, stmt: open('extended', p?.sql ?? '', p?.params ?? 0) });
+  }
+
+  /** Sync: ends a pipeline batch. */
+  sync(): void {
+    this.push({ kind: Kind.Sync });
+  }
+
+  /** FunctionCall (legacy fast-path), answered with ReadyForQuery. */
+  functionCall(): void {
+    this.push({ kind: Kind.FunctionCall });
+  }
+
+  // ---- backend (server -> client) ----
+
+  /** ParseComplete, BindComplete, CloseComplete. */
+  acknowledged(): void {
+    this.shift();
+  }
+
+  /** RowDescription or NoData: ends a Describe (ignored inside a simple Query). */
+  described(): void {
+    const p = this.peek();
+    if (p && p.kind === Kind.Describe) this.shift();
+  }
+
+  /** CommandComplete. */
+  commandComplete(tag: string, rows: number | null): void {
+    const p = this.peek();
+    if (!p?.stmt) return;
+    const s = p.stmt;
+    (s.tags ??= []).push(tag);
+    if (rows !== null) s.rows = (s.rows ?? 0) + rows;
+    if (p.kind === Kind.Execute) this.finish(this.shift()!);
+  }
+
+  /** EmptyQueryResponse or PortalSuspended. */
+  executeEnded(): void {
+    const p = this.peek();
+    if (p?.kind === Kind.Execute) this.finish(this.shift()!);
+  }
+
+  /** ErrorResponse with its SQLSTATE. */
+  error(code: string | null): void {
+    const p = this.peek();
+    if (!p) return;
+    if (p.kind === Kind.Query || p.kind === Kind.FunctionCall) {
+      if (p.stmt) p.stmt.errorCode = code;
+      return;
+    }
+    // Extended protocol: the server discards messages up to the next Sync. The first statement in the
+    // discarded run carries the error (it failed at its Parse, Bind or Execute); later ones were skipped.
+    let assigned = false;
+    for (let q = this.peek(); q && q.kind !== Kind.Sync && q.kind !== Kind.Query; q = this.peek()) {
+      const item = this.shift()!;
+      if (!item.stmt) continue;
+      item.stmt.errorCode = assigned ? 'skipped' : code;
+      assigned = true;
+      this.finish(item);
+    }
+  }
+
+  /** ReadyForQuery: ends a Query, a Sync batch or a FunctionCall. */
+  readyForQuery(): void {
+    while (this.peek()) {
+      const item = this.shift()!;
+      if (item.stmt) this.finish(item);
+      if (item.kind === Kind.Query || item.kind === Kind.Sync || item.kind === Kind.FunctionCall) return;
+    }
+  }
+
+  /** The session is ending: record whatever is still outstanding with the given SQLSTATE. */
+  abort(code: string): void {
+    while (this.peek()) {
+      const item = this.shift()!;
+      if (item.stmt) {
+        item.stmt.errorCode ??= code;
+        this.finish(item);
+      }
+    }
+  }
+
+  /** Outstanding requests (for tests and diagnostics). */
+  get outstanding(): number {
+    return this.queue.length - this.head;
+  }
+
+  private push(p: Pending): void {
+    this.queue.push(p);
+  }
+
+  private peek(): Pending | undefined {
+    return this.queue[this.head];
+  }
+
+  private shift(): Pending | undefined {
+    const p = this.queue[this.head];
+    if (p === undefined) return undefined;
+    this.head++;
+    // Compact now and then instead of Array.shift() on every response.
+    if (this.head > 64 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+    return p;
+  }
+
+  private finish(item: Pending): void {
+    const s = item.stmt!;
+    item.stmt = undefined;
+    this.onStatement({
+      protocol: s.protocol,
+      sql: s.sql,
+      paramCount: s.paramCount,
+      startedAt: s.startedAt,
+      durationMs: Math.round((performance.now() - s.t0) * 1000) / 1000,
+      commandTag: s.tags ? s.tags.join('; ') : null,
+      rows: s.rows,
+      errorCode: s.errorCode,
+    });
+  }
+}
+
+function open(protocol: 'simple' | 'extended', sql: string, paramCount: number): OpenStatement {
+  return { protocol, sql, paramCount, startedAt: Date.now(), t0: performance.now(), tags: null, rows: null, errorCode: null };
+}
