@@ -249,6 +249,7 @@ describe('bad input gets a clear error and the gateway keeps serving', () => {
 
   it('a client that disconnects mid-query ends its session cleanly and the query is cancelled upstream', async () => {
     const c = pgClient({ application_name: 'mid-query-drop' });
+    c.on('error', () => {});
     await c.connect();
     c.query('SELECT pg_sleep(20)').catch(() => {});
     await new Promise((r) => setTimeout(r, 300));

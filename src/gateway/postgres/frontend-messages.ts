@@ -67,6 +67,19 @@ export function readErrorCode(buf: Buffer, start: number, end: number): string |
   return null;
 }
 
+/** All fields of an ErrorResponse/NoticeResponse body (after the 5-byte header), keyed by field code. */
+export function readNoticeFields(body: Buffer): Record<string, string> {
+  const out: Record<string, string> = {};
+  let pos = 0;
+  while (pos < body.length && body[pos] !== 0) {
+    const nul = body.indexOf(0, pos + 1);
+    if (nul < 0) break;
+    out[String.fromCharCode(body[pos])] = body.toString('utf8', pos + 1, nul);
+    pos = nul + 1;
+  }
+  return out;
+}
+
 /** The tag of a CommandComplete, e.g. "SELECT 3" or "INSERT 0 1". */
 export function readCommandTag(buf: Buffer, start: number, end: number): string {
   return readCString(buf, start + 5, end)[0];

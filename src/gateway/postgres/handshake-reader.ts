@@ -18,6 +18,7 @@ export class HandshakeReader {
     this.notify();
   };
   private readonly onEnd = () => this.fail(new ClientGone());
+  // A peer that closes is reported as ClientGone; the upstream side maps it to its own error.
   private readonly onError = (err: Error) => this.fail(err);
 
   constructor(private readonly socket: Duplex) {
@@ -52,6 +53,23 @@ export class HandshakeReader {
     if (len < 4 || len > max) throw new ProtocolViolation(`invalid message length ${len}`);
     await this.need(len + 1);
     return this.take(len + 1).subarray(5);
+  }
+
+  /** Read a typed message of any type (upstream handshake). */
+  async readAny(max: number): Promise<{ type: number; body: Buffer; raw: Buffer }> {
+    await this.need(5);
+    const head = this.peek(5);
+    const len = head.readInt32BE(1);
+    if (len < 4 || len > max) throw new ProtocolViolation(`invalid message length ${len}`);
+    await this.need(len + 1);
+    const raw = this.take(len + 1);
+    return { type: raw[0], body: raw.subarray(5), raw };
+  }
+
+  /** Read a single byte (the answer to SSLRequest). */
+  async readByte(): Promise<number> {
+    await this.need(1);
+    return this.take(1)[0];
   }
 
   /** Stop reading: detach, pause the socket and return any bytes received but not consumed. */

@@ -20,6 +20,8 @@ import { StatementTracker, type TrackedStatement } from './statement-tracker';
 
 type Stream = Socket | TLSSocket;
 
+const TERMINATE = Buffer.from([Frontend.terminate, 0, 0, 0, 4]);
+
 /** Frontend messages the relay reads; CopyData/CopyDone/CopyFail stream through untouched. */
 const CLIENT_INSPECTED = typeSet([
   Frontend.query,
@@ -282,16 +284,15 @@ export class PgRelay {
     this.done = true;
     this.ending = { reason, fatal };
     const clientGone = reason === 'client_closed' || reason === 'client_terminated';
-    if (clientGone && this.tracker.outstanding > 0) this.hooks.cancelUpstream();
-    this.tracker.abort(clientGone ? SqlState.connectionFailure : SqlState.adminShutdown);
+    // A query still running upstream would outlive its client: PostgreSQL only notices a closed socket
+    // when it next writes, so cancel it explicitly.
+    if (reason === 'client_closed' && this.tracker.outstanding > 0) this.hooks.cancelUpstream();
+    const lost = clientGone || reason === 'upstream_closed';
+    this.tracker.abort(lost ? SqlState.connectionFailure : (fatal?.code ?? SqlState.adminShutdown));
     this.client.pause();
     this.upstream.pause();
-    if (!clientGone && !this.upstream.destroyed && reason !== 'upstream_closed') {
-      // Say goodbye properly so the server logs a clean exit rather than an unexpected EOF.
-      this.upstream.end(Buffer.from([Frontend.terminate, 0, 0, 0, 4]));
-    } else if (clientGone && !this.upstream.destroyed) {
-      this.upstream.end(Buffer.from([Frontend.terminate, 0, 0, 0, 4]));
-    }
+    // Say goodbye properly so the server logs a clean exit rather than an unexpected EOF.
+    if (reason !== 'upstream_closed' && !this.upstream.destroyed) this.upstream.end(TERMINATE);
     setTimeout(() => this.upstream.destroy(), 2000).unref();
     if (clientGone) this.client.destroy();
     else if (!this.waiting) this.closeClient();

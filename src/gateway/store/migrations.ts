@@ -1,0 +1,124 @@
+import type Database from 'better-sqlite3';
+
+/** One schema step. Migrations only ever append; a released one is never edited. */
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Database.Database): void;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'connections, agents, grants, sessions, statements, audit events',
+    up(db) {
+      db.exec(`
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+        CREATE TABLE connections (
+          id TEXT PRIMARY KEY,
+          name TEXT NOT NULL UNIQUE,
+          kind TEXT NOT NULL,
+          host TEXT NOT NULL,
+          port INTEGER NOT NULL,
+          database TEXT NOT NULL,
+          username TEXT NOT NULL,
+          tls_mode TEXT NOT NULL,
+          secret_enc BLOB,
+          tags TEXT NOT NULL DEFAULT '[]',
+          created_at INTEGER NOT NULL,
+          updated_at INTEGER NOT NULL
+        );
+
+        CREATE TABLE agents (
+          id TEXT PRIMARY KEY,
+          name TEXT NOT NULL UNIQUE,
+          secret_verifier TEXT NOT NULL,
+          tags TEXT NOT NULL DEFAULT '[]',
+          disabled INTEGER NOT NULL DEFAULT 0,
+          created_at INTEGER NOT NULL
+        );
+
+        CREATE TABLE grants (
+          id TEXT PRIMARY KEY,
+          agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+          connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+          created_at INTEGER NOT NULL,
+          expires_at INTEGER,
+          revoked_at INTEGER,
+          created_by TEXT NOT NULL
+        );
+        CREATE INDEX grants_agent_connection ON grants (agent_id, connection_id, revoked_at, expires_at);
+        CREATE INDEX grants_connection ON grants (connection_id);
+
+        -- Sessions keep names as they were at the time, so history survives renames and removals.
+        CREATE TABLE sessions (
+          id TEXT PRIMARY KEY,
+          protocol TEXT NOT NULL,
+          agent_id TEXT NOT NULL,
+          agent_name TEXT NOT NULL,
+          connection_id TEXT NOT NULL,
+          connection_name TEXT NOT NULL,
+          client_addr TEXT NOT NULL,
+          tls INTEGER NOT NULL,
+          started_at INTEGER NOT NULL,
+          ended_at INTEGER,
+          bytes_in INTEGER NOT NULL DEFAULT 0,
+          bytes_out INTEGER NOT NULL DEFAULT 0,
+          end_reason TEXT,
+          statement_count INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX sessions_started ON sessions (started_at DESC, id DESC);
+        CREATE INDEX sessions_agent ON sessions (agent_name, started_at DESC, id DESC);
+        CREATE INDEX sessions_connection ON sessions (connection_name, started_at DESC, id DESC);
+        CREATE INDEX sessions_open ON sessions (ended_at) WHERE ended_at IS NULL;
+
+        CREATE TABLE statements (
+          id INTEGER PRIMARY KEY,
+          session_id TEXT NOT NULL,
+          seq INTEGER NOT NULL,
+          protocol TEXT NOT NULL,
+          sql TEXT NOT NULL,
+          param_count INTEGER NOT NULL,
+          started_at INTEGER NOT NULL,
+          duration_ms REAL NOT NULL,
+          command_tag TEXT,
+          rows INTEGER,
+          error_code TEXT
+        );
+        CREATE UNIQUE INDEX statements_session_seq ON statements (session_id, seq);
+
+        CREATE TABLE audit_events (
+          id INTEGER PRIMARY KEY,
+          at INTEGER NOT NULL,
+          kind TEXT NOT NULL,
+          actor TEXT NOT NULL,
+          agent_name TEXT,
+          connection_name TEXT,
+          session_id TEXT,
+          client_addr TEXT,
+          detail TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX audit_kind ON audit_events (kind, at);
+        CREATE INDEX audit_agent ON audit_events (agent_name, at);
+      `);
+    },
+  },
+];
+
+/** Apply every migration newer than the database's user_version, each in its own transaction. */
+export function migrate(db: Database.Database): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = migrations[migrations.length - 1].version;
+  if (current > latest) {
+    throw new Error(`the store was written by a newer Gatehouse (schema ${current}, this build knows ${latest})`);
+  }
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      m.up(db);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+  return latest;
+}

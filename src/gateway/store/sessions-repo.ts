@@ -1,0 +1,123 @@
+import type { Statement } from 'better-sqlite3';
+import type { SessionEnd, SessionListQuery, SessionRecord } from './records';
+import type { SessionsRepo } from './store-api';
+import type { Db } from './sql-helpers';
+
+interface Row {
+  id: string;
+  protocol: string;
+  agent_id: string;
+  agent_name: string;
+  connection_id: string;
+  connection_name: string;
+  client_addr: string;
+  tls: number;
+  started_at: number;
+  ended_at: number | null;
+  bytes_in: number;
+  bytes_out: number;
+  end_reason: string | null;
+  statement_count: number;
+}
+
+const fromRow = (r: Row): SessionRecord => ({
+  id: r.id,
+  protocol: r.protocol as SessionRecord['protocol'],
+  agentId: r.agent_id,
+  agentName: r.agent_name,
+  connectionId: r.connection_id,
+  connectionName: r.connection_name,
+  clientAddress: r.client_addr,
+  tls: r.tls !== 0,
+  startedAt: r.started_at,
+  endedAt: r.ended_at,
+  bytesIn: r.bytes_in,
+  bytesOut: r.bytes_out,
+  endReason: r.end_reason,
+  statementCount: r.statement_count,
+});
+
+/** Recorded sessions, listed newest first with keyset paging. */
+export class SqliteSessionsRepo implements SessionsRepo {
+  private readonly ins: Statement;
+  private readonly fin: Statement;
+  private readonly byId: Statement<[string], Row>;
+  private readonly orphans: Statement;
+
+  constructor(private readonly db: Db) {
+    this.ins = db.prepare(
+      `INSERT INTO sessions (id, protocol, agent_id, agent_name, connection_id, connection_name, client_addr, tls, started_at, ended_at, bytes_in, bytes_out, end_reason, statement_count)
+       VALUES (@id, @protocol, @agent_id, @agent_name, @connection_id, @connection_name, @client_addr, @tls, @started_at, @ended_at, @bytes_in, @bytes_out, @end_reason, @statement_count)`,
+    );
+    this.fin = db.prepare(
+      `UPDATE sessions SET ended_at = @endedAt, bytes_in = @bytesIn, bytes_out = @bytesOut, end_reason = @endReason, statement_count = @statementCount WHERE id = @id`,
+    );
+    this.byId = db.prepare('SELECT * FROM sessions WHERE id = ?');
+    this.orphans = db.prepare(
+      `UPDATE sessions SET ended_at = @at, end_reason = 'gateway_crashed',
+         statement_count = (SELECT count(*) FROM statements s WHERE s.session_id = sessions.id)
+       WHERE ended_at IS NULL`,
+    );
+  }
+
+  insert(s: SessionRecord): void {
+    this.ins.run({
+      id: s.id,
+      protocol: s.protocol,
+      agent_id: s.agentId,
+      agent_name: s.agentName,
+      connection_id: s.connectionId,
+      connection_name: s.connectionName,
+      client_addr: s.clientAddress,
+      tls: s.tls ? 1 : 0,
+      started_at: s.startedAt,
+      ended_at: s.endedAt,
+      bytes_in: s.bytesIn,
+      bytes_out: s.bytesOut,
+      end_reason: s.endReason,
+      statement_count: s.statementCount,
+    });
+  }
+
+  finish(id: string, end: SessionEnd): void {
+    this.fin.run({ id, ...end });
+  }
+
+  get(id: string): SessionRecord | undefined {
+    const r = this.byId.get(id);
+    return r && fromRow(r);
+  }
+
+  list(q: SessionListQuery): { items: SessionRecord[]; total: number } {
+    const where: string[] = [];
+    const params: Record<string, unknown> = { limit: q.limit };
+    if (q.agentName) {
+      where.push('agent_name = @agent');
+      params.agent = q.agentName;
+    }
+    if (q.connectionName) {
+      where.push('connection_name = @connection');
+      params.connection = q.connectionName;
+    }
+    if (q.activeOnly) where.push('ended_at IS NULL');
+    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const total = (this.db.prepare(`SELECT count(*) AS n FROM sessions ${filter}`).get(params) as { n: number }).n;
+    const page = [...where];
+    if (q.before) {
+      const anchor = this.byId.get(q.before);
+      if (anchor) {
+        page.push('(started_at < @bStart OR (started_at = @bStart AND id < @bId))');
+        params.bStart = anchor.started_at;
+        params.bId = anchor.id;
+      }
+    }
+    const rows = this.db
+      .prepare(`SELECT * FROM sessions ${page.length ? `WHERE ${page.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT @limit`)
+      .all(params) as Row[];
+    return { items: rows.map(fromRow), total };
+  }
+
+  closeOrphans(at: number): number {
+    return this.orphans.run({ at }).changes;
+  }
+}

@@ -1,0 +1,63 @@
+import type { Statement } from 'better-sqlite3';
+import type { StatementRecord } from './records';
+import type { StatementsRepo } from './store-api';
+import type { Db } from './sql-helpers';
+
+interface Row {
+  id: number;
+  session_id: string;
+  seq: number;
+  protocol: string;
+  sql: string;
+  param_count: number;
+  started_at: number;
+  duration_ms: number;
+  command_tag: string | null;
+  rows: number | null;
+  error_code: string | null;
+}
+
+const fromRow = (r: Row): StatementRecord => ({
+  id: r.id,
+  sessionId: r.session_id,
+  seq: r.seq,
+  protocol: r.protocol as StatementRecord['protocol'],
+  sql: r.sql,
+  paramCount: r.param_count,
+  startedAt: r.started_at,
+  durationMs: r.duration_ms,
+  commandTag: r.command_tag,
+  rows: r.rows,
+  errorCode: r.error_code,
+});
+
+/** One row per executed statement. Inserts are batched by the recorder (data path). */
+export class SqliteStatementsRepo implements StatementsRepo {
+  private readonly ins: Statement;
+  private readonly bySession: Statement<{ session: string; after: number; limit: number }, Row>;
+  private readonly count: Statement<[string], { n: number }>;
+
+  constructor(db: Db) {
+    this.ins = db.prepare(
+      `INSERT INTO statements (session_id, seq, protocol, sql, param_count, started_at, duration_ms, command_tag, rows, error_code)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.bySession = db.prepare('SELECT * FROM statements WHERE session_id = @session AND seq > @after ORDER BY seq LIMIT @limit');
+    this.count = db.prepare('SELECT count(*) AS n FROM statements WHERE session_id = ?');
+  }
+
+  insertMany(recs: StatementRecord[]): void {
+    for (const s of recs) {
+      const info = this.ins.run(s.sessionId, s.seq, s.protocol, s.sql, s.paramCount, s.startedAt, s.durationMs, s.commandTag, s.rows, s.errorCode);
+      s.id = Number(info.lastInsertRowid);
+    }
+  }
+
+  listBySession(sessionId: string, opts: { limit?: number; afterSeq?: number } = {}): StatementRecord[] {
+    return this.bySession.all({ session: sessionId, after: opts.afterSeq ?? 0, limit: opts.limit ?? -1 }).map(fromRow);
+  }
+
+  countBySession(sessionId: string): number {
+    return this.count.get(sessionId)!.n;
+  }
+}
