@@ -1,4 +1,4 @@
-import type { AuditEventDto } from '../../shared/contract';
+import { auditToDto } from '../core/dto';
 import type { EventBus } from '../core/event-bus';
 import type { AuditRecord } from '../store/records';
 import type { StoreApi } from '../store/store-api';
@@ -32,19 +32,4 @@ export class AuditLog {
     if (this.events.hasListeners('audit.appended')) this.events.emit('audit.appended', auditToDto(rec));
     return rec;
   }
-}
-
-/** The contract form of an audit record. */
-export function auditToDto(rec: AuditRecord): AuditEventDto {
-  return {
-    id: rec.id ?? 0,
-    at: new Date(rec.at).toISOString(),
-    kind: rec.kind,
-    actor: rec.actor,
-    agentName: rec.agentName,
-    connectionName: rec.connectionName,
-    sessionId: rec.sessionId,
-    clientAddress: rec.clientAddress,
-    detail: rec.detail,
-  };
 }

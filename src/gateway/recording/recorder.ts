@@ -1,4 +1,4 @@
-import type { SessionDto } from '../../shared/contract';
+import { sessionToDto, statementToDto } from '../core/dto';
 import type { EventBus } from '../core/event-bus';
 import type { Logger } from '../core/logger';
 import type { SessionEnd, SessionRecord, StatementRecord } from '../store/records';
@@ -133,39 +133,4 @@ export class Recorder {
       this.events.emit('session.updated', sessionToDto(rec));
     }
   }
-}
-
-/** The contract form of a session record. */
-export function sessionToDto(r: SessionRecord): SessionDto {
-  return {
-    id: r.id,
-    protocol: r.protocol,
-    agentName: r.agentName,
-    connectionName: r.connectionName,
-    clientAddress: r.clientAddress,
-    tls: r.tls,
-    startedAt: new Date(r.startedAt).toISOString(),
-    endedAt: r.endedAt === null ? null : new Date(r.endedAt).toISOString(),
-    bytesIn: r.bytesIn,
-    bytesOut: r.bytesOut,
-    endReason: r.endReason,
-    statementCount: r.statementCount,
-  };
-}
-
-/** The contract form of a statement record. */
-export function statementToDto(s: StatementRecord) {
-  return {
-    id: s.id ?? 0,
-    sessionId: s.sessionId,
-    seq: s.seq,
-    protocol: s.protocol,
-    sql: s.sql,
-    paramCount: s.paramCount,
-    startedAt: new Date(s.startedAt).toISOString(),
-    durationMs: s.durationMs,
-    commandTag: s.commandTag,
-    rows: s.rows,
-    errorCode: s.errorCode,
-  };
 }

@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { connectionToDto } from '../core/dto';
+import { notFound } from '../core/errors';
+import type { ConnectionRecord } from '../store/records';
+import type { ApiDeps, Handlers } from './api-types';
+
+type Names = 'connections.list' | 'connections.add' | 'connections.update' | 'connections.remove' | 'connections.test';
+
+/** connections.*: register upstreams; their credential is sealed on the way in and never comes back out. */
+export function connectionCommands(deps: ApiDeps): Handlers<Names> {
+  const { store, secretBox, audit } = deps;
+  const now = deps.now ?? Date.now;
+  const get = (name: string) => {
+    const c = store.connections.getByName(name);
+    if (!c) throw notFound('connection', name);
+    return c;
+  };
+  const describe = (c: ConnectionRecord) => ({ host: c.host, port: c.port, database: c.database, username: c.username, tlsMode: c.tlsMode, tags: c.tags });
+
+  return {
+    'connections.list': () => store.connections.list().map(connectionToDto),
+
+    'connections.add': (input, ctx) => {
+      const id = randomUUID();
+      const t = now();
+      const rec: ConnectionRecord = {
+        id,
+        name: input.name,
+        kind: input.kind,
+        host: input.host,
+        port: input.port,
+        database: input.database,
+        username: input.username,
+        tlsMode: input.tlsMode,
+        secretEnc: input.password === undefined ? null : secretBox.seal(input.password, id),
+        tags: input.tags,
+        createdAt: t,
+        updatedAt: t,
+      };
+      store.connections.insert(rec);
+      audit.append({ kind: 'connection.added', actor: ctx.actor, connectionName: rec.name, detail: { after: describe(rec), credential: rec.secretEnc ? 'set' : 'none' } });
+      return connectionToDto(rec);
+    },
+
+    'connections.update': (input, ctx) => {
+      const before = get(input.name);
+      const after = store.connections.update(before.id, {
+        host: input.host,
+        port: input.port,
+        database: input.database,
+        username: input.username,
+        tlsMode: input.tlsMode,
+        tags: input.tags,
+        secretEnc: input.password === undefined ? undefined : secretBox.seal(input.password, before.id),
+        updatedAt: now(),
+      });
+      audit.append({
+        kind: 'connection.updated',
+        actor: ctx.actor,
+        connectionName: after.name,
+        detail: { before: describe(before), after: describe(after), credential: input.password === undefined ? 'unchanged' : 'replaced' },
+      });
+      return connectionToDto(after);
+    },
+
+    'connections.remove': (input, ctx) => {
+      const c = get(input.name);
+      const closed = deps.runtime.closeSessions({ connectionId: c.id }, 'connection_removed');
+      store.connections.remove(c.id);
+      audit.append({ kind: 'connection.removed', actor: ctx.actor, connectionName: c.name, detail: { before: describe(c), sessionsClosed: closed } });
+      return { removed: true };
+    },
+
+    'connections.test': async (input) => {
+      const c = get(input.name);
+      const password = c.secretEnc ? secretBox.open(c.secretEnc, c.id) : null;
+      return deps.runtime.testConnection({ host: c.host, port: c.port, database: c.database, user: c.username, password, tlsMode: c.tlsMode });
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import { auditToDto, sessionToDto, statementToDto } from '../core/dto';
+import { notFound } from '../core/errors';
+import type { ApiDeps, Handlers } from './api-types';
+
+type Names = 'sessions.list' | 'sessions.get' | 'audit.list' | 'server.info';
+
+/** Read side: recorded sessions and statements, the audit trail, and what this server is. */
+export function sessionCommands(deps: ApiDeps): Handlers<Names> {
+  const { store } = deps;
+  return {
+    'server.info': () => deps.info(),
+
+    'sessions.list': (input) => {
+      const page = store.sessions.list({
+        limit: input.limit,
+        before: input.before,
+        agentName: input.agent,
+        connectionName: input.connection,
+        activeOnly: input.activeOnly,
+      });
+      return { items: page.items.map(sessionToDto), total: page.total };
+    },
+
+    'sessions.get': (input) => {
+      const s = store.sessions.get(input.id);
+      if (!s) throw notFound('session', input.id);
+      return { session: sessionToDto(s), statements: store.statements.listBySession(s.id).map(statementToDto) };
+    },
+
+    'audit.list': (input) => store.audit.list({ limit: input.limit, kind: input.kind, agentName: input.agent }).map(auditToDto),
+  };
+}

@@ -1,0 +1,92 @@
+import type { AgentDto, AuditEventDto, ConnectionDto, GrantDto, SessionDto, StatementDto } from '../../shared/contract';
+import type { AgentRecord, AuditRecord, ConnectionRecord, GrantView, SessionRecord, StatementRecord } from '../store/records';
+
+/** Record -> contract DTO mappers: the one place where stored rows become what clients see. */
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
+
+/** A connection as clients see it: never the sealed secret, only whether one is set. */
+export function connectionToDto(c: ConnectionRecord): ConnectionDto {
+  return {
+    id: c.id,
+    name: c.name,
+    kind: c.kind,
+    host: c.host,
+    port: c.port,
+    database: c.database,
+    username: c.username,
+    tlsMode: c.tlsMode,
+    hasSecret: c.secretEnc !== null,
+    tags: c.tags,
+    createdAt: iso(c.createdAt),
+    updatedAt: iso(c.updatedAt),
+  };
+}
+
+/** An agent as clients see it: never its verifier. */
+export function agentToDto(a: AgentRecord): AgentDto {
+  return { id: a.id, name: a.name, tags: a.tags, disabled: a.disabled, createdAt: iso(a.createdAt) };
+}
+
+export function grantToDto(g: GrantView, now: number): GrantDto {
+  const status = g.revokedAt !== null ? 'revoked' : g.expiresAt !== null && g.expiresAt <= now ? 'expired' : 'active';
+  return {
+    id: g.id,
+    agentId: g.agentId,
+    agentName: g.agentName,
+    connectionId: g.connectionId,
+    connectionName: g.connectionName,
+    createdAt: iso(g.createdAt),
+    expiresAt: isoOrNull(g.expiresAt),
+    revokedAt: isoOrNull(g.revokedAt),
+    status,
+  };
+}
+
+export function sessionToDto(r: SessionRecord): SessionDto {
+  return {
+    id: r.id,
+    protocol: r.protocol,
+    agentName: r.agentName,
+    connectionName: r.connectionName,
+    clientAddress: r.clientAddress,
+    tls: r.tls,
+    startedAt: iso(r.startedAt),
+    endedAt: isoOrNull(r.endedAt),
+    bytesIn: r.bytesIn,
+    bytesOut: r.bytesOut,
+    endReason: r.endReason,
+    statementCount: r.statementCount,
+  };
+}
+
+export function statementToDto(s: StatementRecord): StatementDto {
+  return {
+    id: s.id ?? 0,
+    sessionId: s.sessionId,
+    seq: s.seq,
+    protocol: s.protocol,
+    sql: s.sql,
+    paramCount: s.paramCount,
+    startedAt: iso(s.startedAt),
+    durationMs: s.durationMs,
+    commandTag: s.commandTag,
+    rows: s.rows,
+    errorCode: s.errorCode,
+  };
+}
+
+export function auditToDto(rec: AuditRecord): AuditEventDto {
+  return {
+    id: rec.id ?? 0,
+    at: iso(rec.at),
+    kind: rec.kind,
+    actor: rec.actor,
+    agentName: rec.agentName,
+    connectionName: rec.connectionName,
+    sessionId: rec.sessionId,
+    clientAddress: rec.clientAddress,
+    detail: rec.detail,
+  };
+}

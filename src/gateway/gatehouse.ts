@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ServerInfoDto } from '../shared/contract';
+import { createGatewayApi, type GatewayApi } from './api/gateway-api';
+import { EventBus } from './core/event-bus';
+import { createLogger, type Logger } from './core/logger';
+import { loadOrCreateAdminToken, randomToken, tokenMatches } from './identity/admin-token';
+import { fileKeyProvider, type KeyProvider } from './identity/key-provider';
+import { SecretBox } from './identity/secret-box';
+import { PgGateway } from './postgres/pg-gateway';
+import { loadOrCreateTlsCertificate } from './postgres/tls-certificate';
+import { testUpstream } from './postgres/upstream';
+import { AuditLog } from './recording/audit-log';
+import { Recorder } from './recording/recorder';
+import { startConsoleServer, type ConsoleServer } from './server/console-server';
+import { ensureDataDir } from './store/data-dir';
+import { Store } from './store/store';
+import { GATEHOUSE_VERSION } from './version';
+
+export interface GatehouseOptions {
+  dataDir: string;
+  /** Interface for every listener (default 127.0.0.1). */
+  host?: string;
+  /** PostgreSQL listener port (default 6432; 0 = any free port). */
+  pgPort?: number;
+  /** Console HTTP port (default 7070; 0 = any free port; null = no console server). */
+  consolePort?: number | null;
+  /** Master key source (default: `<dataDir>/master.key`). The desktop app passes its safeStorage key. */
+  keyProvider?: KeyProvider;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  /** Built renderer to serve (null = none). */
+  staticDir?: string | null;
+  /** better-sqlite3 binary for a non-Node ABI (Electron). */
+  sqliteBinding?: string;
+  log?: Logger;
+}
+
+export interface Gatehouse {
+  readonly api: GatewayApi;
+  readonly events: EventBus;
+  readonly store: Store;
+  readonly consoleUrl: string | null;
+  /** The admin token, only on the run that created it (print it once). */
+  readonly adminToken: string | null;
+  info(): ServerInfoDto;
+  close(): Promise<void>;
+}
+
+/**
+ * Start everything a Gatehouse installation runs: the store, the PostgreSQL gateway, the API and (when
+ * asked) the console server. Used by `gatehouse serve`, the demo and the desktop app's gateway process.
+ */
+export async function startGatehouse(opts: GatehouseOptions): Promise<Gatehouse> {
+  const dataDir = ensureDataDir(opts.dataDir);
+  const log = opts.log ?? createLogger();
+  const host = opts.host ?? '127.0.0.1';
+  const store = Store.open(path.join(dataDir, 'gatehouse.db'), { nativeBinding: opts.sqliteBinding });
+  const orphans = store.sessions.closeOrphans(Date.now());
+  if (orphans) log.warn('sessions left open by an earlier crash were closed', { count: orphans });
+  let installationId = store.meta.get('installation_id');
+  if (!installationId) {
+    installationId = randomUUID();
+    store.meta.set('installation_id', installationId);
+  }
+
+  const events = new EventBus();
+  const audit = new AuditLog(store, events);
+  const recorder = new Recorder(store, events, log);
+  const secretBox = new SecretBox((opts.keyProvider ?? fileKeyProvider(dataDir)).getKey());
+  const tls = loadOrCreateTlsCertificate(dataDir, { certFile: opts.tlsCertFile, keyFile: opts.tlsKeyFile });
+  if (tls.generated) log.info('generated a self-signed TLS certificate', { fingerprint: tls.fingerprint256 });
+
+  const pg = await PgGateway.start({ host, port: opts.pgPort ?? 6432, store, secretBox, audit, events, recorder, log, tls: { cert: tls.cert, key: tls.key } });
+  let consoleServer: ConsoleServer | null = null;
+
+  const info = (): ServerInfoDto => ({
+    version: GATEHOUSE_VERSION,
+    dataDir,
+    installationId: installationId!,
+    listeners: {
+      postgres: { host, port: pg.address.port },
+      console: consoleServer ? { host, port: consoleServer.port } : null,
+    },
+    tlsFingerprint: tls.fingerprint256,
+  });
+  const api = createGatewayApi(
+    {
+      store,
+      secretBox,
+      audit,
+      events,
+      info,
+      runtime: { closeSessions: (f, reason) => pg.closeSessions(f, reason), testConnection: (t) => testUpstream(t) },
+    },
+    log,
+  );
+
+  const admin = loadOrCreateAdminToken(dataDir);
+  // Filesystem access to the data dir is what authorises the local CLI: it reads this per-run token.
+  const cliToken = randomToken('ghc_');
+  const runDir = path.join(dataDir, 'run');
+  if (opts.consolePort !== null) {
+    try {
+      consoleServer = await startConsoleServer({
+        api,
+        events,
+        host,
+        port: opts.consolePort ?? 7070,
+        staticDir: opts.staticDir ?? null,
+        log,
+        authenticate: (token) => (token === cliToken ? 'cli' : tokenMatches(admin.hash, token) ? 'admin' : null),
+      });
+    } catch (err) {
+      await pg.close();
+      recorder.close();
+      store.close();
+      throw err;
+    }
+    writeFileSync(path.join(runDir, 'cli.token'), cliToken, { mode: 0o600 });
+    chmodSync(path.join(runDir, 'cli.token'), 0o600);
+    writeFileSync(path.join(runDir, 'server.json'), JSON.stringify({ pid: process.pid, consoleUrl: consoleServer.url, pgPort: pg.address.port }, null, 2) + '\n', { mode: 0o600 });
+  }
+
+  let closed = false;
+  return {
+    api,
+    events,
+    store,
+    consoleUrl: consoleServer?.url ?? null,
+    adminToken: admin.token,
+    info,
+    async close() {
+      if (closed) return;
+      closed = true;
+      rmSync(path.join(runDir, 'server.json'), { force: true });
+      rmSync(path.join(runDir, 'cli.token'), { force: true });
+      await consoleServer?.close();
+      await pg.close();
+      recorder.close();
+      store.close();
+      log.info('gatehouse stopped');
+    },
+  };
+}
