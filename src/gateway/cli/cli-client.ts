@@ -1,0 +1,74 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ContractClient } from '../../shared/contract';
+import { createGatewayApi } from '../api/gateway-api';
+import { localClient } from '../api/local-client';
+import { EventBus } from '../core/event-bus';
+import { createLogger } from '../core/logger';
+import { fileKeyProvider } from '../identity/key-provider';
+import { SecretBox } from '../identity/secret-box';
+import { testUpstream } from '../postgres/upstream';
+import { AuditLog } from '../recording/audit-log';
+import { httpClient } from '../server/http-client';
+import { ensureDataDir } from '../store/data-dir';
+import { Store } from '../store/store';
+import { GATEHOUSE_VERSION } from '../version';
+
+export interface CliConnection {
+  client: ContractClient;
+  /** The running server, when the CLI goes through it. */
+  server: { consoleUrl: string; pgPort: number } | null;
+  close(): void;
+}
+
+/**
+ * How the CLI reaches the gateway for a data dir: through the running `gatehouse serve` when there is one
+ * (so revocations close live sessions at once), else by opening the store directly.
+ */
+export async function connectCli(dataDir: string): Promise<CliConnection> {
+  const runFile = path.join(dataDir, 'run', 'server.json');
+  const tokenFile = path.join(dataDir, 'run', 'cli.token');
+  if (existsSync(runFile) && existsSync(tokenFile)) {
+    const run = JSON.parse(readFileSync(runFile, 'utf8')) as { consoleUrl: string; pgPort: number };
+    if (await healthy(run.consoleUrl)) {
+      const client = httpClient(run.consoleUrl, readFileSync(tokenFile, 'utf8').trim());
+      return { client, server: run, close: () => client.close() };
+    }
+  }
+  return openLocal(dataDir);
+}
+
+async function healthy(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(1500) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+function openLocal(dataDir: string): CliConnection {
+  ensureDataDir(dataDir);
+  const store = Store.open(path.join(dataDir, 'gatehouse.db'));
+  const events = new EventBus();
+  const log = createLogger({ level: 'warn' });
+  const api = createGatewayApi(
+    {
+      store,
+      secretBox: new SecretBox(fileKeyProvider(dataDir).getKey()),
+      audit: new AuditLog(store, events),
+      events,
+      runtime: { closeSessions: () => 0, testConnection: (t) => testUpstream(t) },
+      info: () => ({
+        version: GATEHOUSE_VERSION,
+        dataDir,
+        installationId: store.meta.get('installation_id') ?? 'not yet started',
+        listeners: { postgres: null, console: null },
+        tlsFingerprint: null,
+      }),
+    },
+    log,
+  );
+  const client = localClient(api, events, 'cli');
+  return { client, server: null, close: () => store.close() };
+}

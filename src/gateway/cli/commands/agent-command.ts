@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+import { collect, printJson, printTable } from '../cli-io';
+import { withClient, type CommonOptions } from './with-client';
+
+/** `gatehouse agent add|list|remove`. */
+export function registerAgentCommands(program: Command): void {
+  const cmd = program.command('agent').description('identities for AI agents and bots');
+
+  cmd
+    .command('add <name>')
+    .description('create an agent; its secret is printed once and never stored')
+    .option('--tag <tag>', 'a tag (repeatable)', collect, [])
+    .option('--data-dir <dir>', 'data directory')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: CommonOptions & { tag: string[] }) =>
+      withClient(o, async ({ client, server }) => {
+        const r = await client.call('agents.add', { name, tags: o.tag });
+        if (o.json) return printJson(r);
+        const port = server?.pgPort ?? 6432;
+        process.stdout.write(
+          [
+            `agent "${r.agent.name}" created.`,
+            `secret (shown once, store it in the agent's secret manager):`,
+            `  ${r.secret}`,
+            ``,
+            `connect, after granting a connection (gatehouse grant add --agent ${name} --connection <name>):`,
+            `  psql "host=127.0.0.1 port=${port} dbname=<connection> user=${name} password=${r.secret}"`,
+            ``,
+          ].join('\n'),
+        );
+      }),
+    );
+
+  cmd
+    .command('list')
+    .description('list agents')
+    .option('--data-dir <dir>', 'data directory')
+    .option('--json', 'print JSON')
+    .action(async (o: CommonOptions) =>
+      withClient(o, async ({ client }) => {
+        const list = await client.call('agents.list', {});
+        if (o.json) return printJson(list);
+        printTable(list, [
+          ['name', 'name'],
+          ['tags', 'tags'],
+          ['disabled', 'disabled'],
+          ['createdAt', 'created'],
+        ]);
+      }),
+    );
+
+  cmd
+    .command('remove <name>')
+    .description('remove an agent and its grants (open sessions are closed)')
+    .option('--data-dir <dir>', 'data directory')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: CommonOptions) =>
+      withClient(o, async ({ client }) => {
+        const r = await client.call('agents.remove', { name });
+        if (o.json) printJson(r);
+        else process.stdout.write(`agent "${name}" removed\n`);
+      }),
+    );
+}

@@ -1,0 +1,87 @@
+import type { Command } from 'commander';
+import { collect, printJson, printTable, readSecret } from '../cli-io';
+import { withClient, type CommonOptions } from './with-client';
+
+/** `gatehouse connection add|list|remove|test`. */
+export function registerConnectionCommands(program: Command): void {
+  const cmd = program.command('connection').description('register upstream databases (credentials are stored encrypted)');
+
+  cmd
+    .command('add <name>')
+    .description('register a PostgreSQL database; the password comes from stdin or an environment variable')
+    .requiredOption('--host <host>', 'upstream host')
+    .option('--port <port>', 'upstream port', (v) => Number(v), 5432)
+    .requiredOption('--database <db>', 'upstream database name')
+    .requiredOption('--user <user>', 'upstream user')
+    .option('--tls-mode <mode>', 'disable | prefer | require | verify-full', 'prefer')
+    .option('--tag <tag>', 'a tag (repeatable)', collect, [])
+    .option('--password-stdin', 'read the upstream password from standard input')
+    .option('--password-env <var>', 'read the upstream password from this environment variable')
+    .option('--data-dir <dir>', 'data directory')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: CommonOptions & { host: string; port: number; database: string; user: string; tlsMode: string; tag: string[]; passwordStdin?: boolean; passwordEnv?: string }) => {
+      const password = readSecret(o);
+      await withClient(o, async ({ client }) => {
+        const c = await client.call('connections.add', {
+          name,
+          kind: 'postgres',
+          host: o.host,
+          port: o.port,
+          database: o.database,
+          username: o.user,
+          tlsMode: o.tlsMode as 'prefer',
+          tags: o.tag,
+          ...(password !== undefined ? { password } : {}),
+        });
+        if (o.json) printJson(c);
+        else process.stdout.write(`connection "${c.name}" added (${c.username}@${c.host}:${c.port}/${c.database}, credential ${c.hasSecret ? 'stored encrypted' : 'none'})\n`);
+      });
+    });
+
+  cmd
+    .command('list')
+    .description('list connections')
+    .option('--data-dir <dir>', 'data directory')
+    .option('--json', 'print JSON')
+    .action(async (o: CommonOptions) =>
+      withClient(o, async ({ client }) => {
+        const list = await client.call('connections.list', {});
+        if (o.json) return printJson(list);
+        printTable(list.map((c) => ({ ...c, target: `${c.username}@${c.host}:${c.port}/${c.database}`, secret: c.hasSecret })), [
+          ['name', 'name'],
+          ['kind', 'kind'],
+          ['target', 'upstream'],
+          ['tlsMode', 'tls'],
+          ['secret', 'credential'],
+          ['tags', 'tags'],
+        ]);
+      }),
+    );
+
+  cmd
+    .command('remove <name>')
+    .description('remove a connection and its grants (open sessions are closed)')
+    .option('--data-dir <dir>', 'data directory')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: CommonOptions) =>
+      withClient(o, async ({ client }) => {
+        const r = await client.call('connections.remove', { name });
+        if (o.json) printJson(r);
+        else process.stdout.write(`connection "${name}" removed\n`);
+      }),
+    );
+
+  cmd
+    .command('test <name>')
+    .description('connect to the upstream with the stored credential and report what fails (dns, tcp, tls, auth)')
+    .option('--data-dir <dir>', 'data directory')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: CommonOptions) =>
+      withClient(o, async ({ client }) => {
+        const r = await client.call('connections.test', { name });
+        if (o.json) printJson(r);
+        else process.stdout.write(r.ok ? `ok: ${r.serverVersion} (${r.elapsedMs} ms)\n` : `failed at ${r.stage}: ${r.message}\n`);
+        if (!r.ok) process.exitCode = 1;
+      }),
+    );
+}

@@ -1,0 +1,56 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { startGatehouse } from '../../gatehouse';
+import { resolveDataDir } from '../../store/data-dir';
+
+/** The built console UI next to the bundled CLI (dist/ -> out/renderer), if it was built. */
+export function defaultStaticDir(): string | null {
+  const dir = fileURLToPath(new URL('../out/renderer', import.meta.url));
+  return existsSync(dir) ? dir : null;
+}
+
+/** `gatehouse serve`: the headless gateway and console. */
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run the gateway listeners and the console API (headless)')
+    .option('--data-dir <dir>', 'data directory (default $GATEHOUSE_DATA_DIR or ~/.gatehouse)')
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--pg-port <port>', 'PostgreSQL listener port (0 = any free port)', (v) => Number(v), 6432)
+    .option('--console-port <port>', 'console HTTP port (0 = any free port)', (v) => Number(v), 7070)
+    .option('--tls-cert <file>', 'TLS certificate (PEM) for the PostgreSQL listener')
+    .option('--tls-key <file>', 'TLS private key (PEM)')
+    .action(async (o: { dataDir?: string; host: string; pgPort: number; consolePort: number; tlsCert?: string; tlsKey?: string }) => {
+      const gh = await startGatehouse({
+        dataDir: resolveDataDir(o.dataDir),
+        host: o.host,
+        pgPort: o.pgPort,
+        consolePort: o.consolePort,
+        tlsCertFile: o.tlsCert,
+        tlsKeyFile: o.tlsKey,
+        staticDir: defaultStaticDir(),
+      });
+      const info = gh.info();
+      const lines = [
+        `gatehouse ${info.version} serving (data dir ${info.dataDir})`,
+        `  postgres   ${info.listeners.postgres!.host}:${info.listeners.postgres!.port}`,
+        `  console    ${gh.consoleUrl}`,
+        `  tls sha256 ${info.tlsFingerprint}`,
+      ];
+      if (gh.adminToken) {
+        lines.push('', `  admin token (shown once; sign in to the console with it): ${gh.adminToken}`);
+      }
+      process.stdout.write(lines.join('\n') + '\n');
+      let stopping = false;
+      const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        process.stdout.write(`\n${signal}: stopping...\n`);
+        await gh.close();
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void stop('SIGINT'));
+      process.on('SIGTERM', () => void stop('SIGTERM'));
+    });
+}

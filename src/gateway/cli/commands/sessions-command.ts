@@ -1,0 +1,67 @@
+import type { Command } from 'commander';
+import { printJson, printTable } from '../cli-io';
+import { withClient, type CommonOptions } from './with-client';
+
+/** `gatehouse sessions list|show`. */
+export function registerSessionCommands(program: Command): void {
+  const cmd = program.command('sessions').description('recorded sessions and their statements');
+
+  cmd
+    .command('list')
+    .description('list sessions, newest first')
+    .option('--agent <name>', 'only this agent')
+    .option('--connection <name>', 'only this connection')
+    .option('--active', 'only open sessions')
+    .option('--limit <n>', 'how many', (v) => Number(v), 50)
+    .option('--data-dir <dir>', 'data directory')
+    .option('--json', 'print JSON')
+    .action(async (o: CommonOptions & { agent?: string; connection?: string; active?: boolean; limit: number }) =>
+      withClient(o, async ({ client }) => {
+        const page = await client.call('sessions.list', { agent: o.agent, connection: o.connection, activeOnly: !!o.active, limit: o.limit });
+        if (o.json) return printJson(page);
+        printTable(
+          page.items.map((s) => ({ ...s, state: s.endedAt ? s.endReason : 'open' })),
+          [
+            ['id', 'id'],
+            ['agentName', 'agent'],
+            ['connectionName', 'connection'],
+            ['clientAddress', 'client'],
+            ['tls', 'tls'],
+            ['startedAt', 'started'],
+            ['statementCount', 'statements'],
+            ['state', 'state'],
+          ],
+        );
+        process.stdout.write(`${page.items.length} of ${page.total} session(s)\n`);
+      }),
+    );
+
+  cmd
+    .command('show <id>')
+    .description('one session with its statements')
+    .option('--data-dir <dir>', 'data directory')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: CommonOptions) =>
+      withClient(o, async ({ client }) => {
+        const r = await client.call('sessions.get', { id });
+        if (o.json) return printJson(r);
+        const s = r.session;
+        process.stdout.write(
+          `session ${s.id}\n  agent ${s.agentName} -> connection ${s.connectionName} from ${s.clientAddress}${s.tls ? ' over TLS' : ''}\n` +
+            `  ${s.startedAt} .. ${s.endedAt ?? 'open'}${s.endReason ? ` (${s.endReason})` : ''}; ${s.bytesIn} bytes in, ${s.bytesOut} bytes out\n\n`,
+        );
+        printTable(
+          r.statements.map((x) => ({ ...x, sql: x.sql.replace(/\s+/g, ' ').slice(0, 80), ms: x.durationMs.toFixed(2), result: x.errorCode ? `error ${x.errorCode}` : x.commandTag })),
+          [
+            ['seq', '#'],
+            ['startedAt', 'started'],
+            ['ms', 'ms'],
+            ['protocol', 'protocol'],
+            ['result', 'result'],
+            ['rows', 'rows'],
+            ['sql', 'sql'],
+          ],
+        );
+      }),
+    );
+}

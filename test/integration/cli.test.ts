@@ -1,0 +1,197 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCli, gatehouse, startServe, type ServeProcess } from '../helpers/cli';
+import { startPostgres, type TestPostgres } from '../helpers/postgres';
+import { runTool } from '../helpers/pg-gateway-harness';
+import { Store } from '../../src/gateway/store/store';
+
+/** The `gatehouse` command as users run it: a child process on a temp data dir, then through `serve`. */
+let db: TestPostgres;
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'gh-cli-'));
+  dirs.push(d);
+  return d;
+};
+
+beforeAll(async () => {
+  buildCli();
+  db = await startPostgres();
+});
+
+afterAll(async () => {
+  await db?.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('gatehouse CLI without a running server', () => {
+  it('adds, lists and removes connections, agents and grants with --json', async () => {
+    const dir = tempDir();
+    const add = await gatehouse(
+      ['connection', 'add', 'app', '--host', db.host, '--port', String(db.port), '--database', 'app', '--user', db.users.scram.user, '--password-stdin', '--tag', 'prod', '--json', '--data-dir', dir],
+      { input: db.users.scram.password + '\n' },
+    );
+    expect(add.code, add.stderr).toBe(0);
+    const conn = JSON.parse(add.stdout);
+    expect(conn).toMatchObject({ name: 'app', hasSecret: true, tags: ['prod'], tlsMode: 'prefer' });
+    expect(add.stdout).not.toContain(db.users.scram.password);
+
+    const list = JSON.parse((await gatehouse(['connection', 'list', '--json', '--data-dir', dir])).stdout);
+    expect(list.map((c: { name: string }) => c.name)).toEqual(['app']);
+    expect(JSON.stringify(list)).not.toContain(db.users.scram.password);
+
+    const test = await gatehouse(['connection', 'test', 'app', '--json', '--data-dir', dir]);
+    expect(JSON.parse(test.stdout)).toMatchObject({ ok: true, stage: 'ok' });
+
+    const agent = JSON.parse((await gatehouse(['agent', 'add', 'bot', '--json', '--data-dir', dir])).stdout);
+    expect(agent.secret).toMatch(/^ghs_/);
+    const agents = JSON.parse((await gatehouse(['agent', 'list', '--json', '--data-dir', dir])).stdout);
+    expect(agents).toEqual([expect.objectContaining({ name: 'bot', disabled: false })]);
+    expect(JSON.stringify(agents)).not.toContain(agent.secret);
+
+    const grant = JSON.parse((await gatehouse(['grant', 'add', '--agent', 'bot', '--connection', 'app', '--expires', '2h', '--json', '--data-dir', dir])).stdout);
+    expect(grant.status).toBe('active');
+    expect(Date.parse(grant.expiresAt) - Date.now()).toBeGreaterThan(7100_000);
+    const grants = JSON.parse((await gatehouse(['grant', 'list', '--json', '--data-dir', dir])).stdout);
+    expect(grants).toHaveLength(1);
+    const revoke = await gatehouse(['grant', 'revoke', grant.id, '--data-dir', dir]);
+    expect(revoke.stdout).toContain('revoked 1 grant');
+    expect(JSON.parse((await gatehouse(['grant', 'list', '--json', '--data-dir', dir])).stdout)).toHaveLength(0);
+    expect(JSON.parse((await gatehouse(['grant', 'list', '--all', '--json', '--data-dir', dir])).stdout)[0].status).toBe('revoked');
+
+    expect((await gatehouse(['agent', 'remove', 'bot', '--data-dir', dir])).code).toBe(0);
+    expect((await gatehouse(['connection', 'remove', 'app', '--data-dir', dir])).code).toBe(0);
+    expect(JSON.parse((await gatehouse(['connection', 'list', '--json', '--data-dir', dir])).stdout)).toEqual([]);
+
+    // The key file that seals credentials is private.
+    expect(statSync(path.join(dir, 'master.key')).mode & 0o777).toBe(0o600);
+  });
+
+  it('reads the upstream password from an environment variable, never from an argument', async () => {
+    const dir = tempDir();
+    const r = await gatehouse(['connection', 'add', 'envdb', '--host', db.host, '--port', String(db.port), '--database', 'app', '--user', 'u', '--password-env', 'UPSTREAM_PW', '--data-dir', dir], {
+      env: { UPSTREAM_PW: 'pw-from-env' },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const noArg = await gatehouse(['connection', 'add', 'x', '--host', 'h', '--database', 'd', '--user', 'u', '--password', 'secret', '--data-dir', dir]);
+    expect(noArg.code).toBe(2);
+    expect(noArg.stderr).toContain("unknown option '--password'");
+    const missingEnv = await gatehouse(['connection', 'add', 'y', '--host', 'h', '--database', 'd', '--user', 'u', '--password-env', 'NOPE_NOT_SET', '--data-dir', dir]);
+    expect(missingEnv.code).toBe(1);
+    expect(missingEnv.stderr).toBe('gatehouse: environment variable NOPE_NOT_SET is not set\n');
+  });
+
+  it('fails with one line and a non-zero exit on bad input', async () => {
+    const dir = tempDir();
+    const cases: [string[], RegExp, number][] = [
+      [['agent', 'remove', 'ghost'], /^gatehouse: agent "ghost" does not exist\n$/, 1],
+      [['grant', 'add', '--agent', 'ghost', '--connection', 'nope'], /^gatehouse: agent "ghost" does not exist\n$/, 1],
+      [['grant', 'add', '--agent', 'a', '--connection', 'b', '--expires', 'soon'], /^gatehouse: invalid duration "soon"/, 2],
+      [['agent', 'add', 'bad name!'], /^gatehouse: invalid input for agents.add: name:/, 1],
+      [['sessions', 'show', 'nope'], /^gatehouse: session "nope" does not exist\n$/, 1],
+      [['grant', 'revoke'], /^gatehouse: give a grant id, or --agent and --connection\n$/, 2],
+    ];
+    for (const [args, message, code] of cases) {
+      const r = await gatehouse([...args, '--data-dir', dir]);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+      expect(r.code, args.join(' ')).toBe(code);
+    }
+    await gatehouse(['agent', 'add', 'dup', '--data-dir', dir]);
+    const dup = await gatehouse(['agent', 'add', 'dup', '--data-dir', dir]);
+    expect(dup.stderr).toBe('gatehouse: agent "dup" already exists\n');
+  });
+});
+
+describe('gatehouse serve', () => {
+  let dir: string;
+  let serve: ServeProcess;
+  let secret: string;
+
+  beforeAll(async () => {
+    dir = tempDir();
+    serve = await startServe(dir);
+    await gatehouse(['connection', 'add', 'app', '--host', db.host, '--port', String(db.port), '--database', 'app', '--user', db.users.scram.user, '--password-stdin', '--data-dir', dir], {
+      input: db.users.scram.password,
+    });
+    secret = JSON.parse((await gatehouse(['agent', 'add', 'bot', '--json', '--data-dir', dir])).stdout).secret;
+    await gatehouse(['grant', 'add', '--agent', 'bot', '--connection', 'app', '--data-dir', dir]);
+  });
+
+  afterAll(async () => {
+    await serve?.stop();
+  });
+
+  it('prints the admin token once, and the console API refuses calls without it', async () => {
+    expect(serve.adminToken).toMatch(/^gha_/);
+    expect(readFileSync(path.join(dir, 'admin.token.sha256'), 'utf8')).not.toContain(serve.adminToken!);
+    const anon = await fetch(`${serve.consoleUrl}/api/call/agents.list`, { method: 'POST', body: '{}' });
+    expect(anon.status).toBe(401);
+    const ok = await fetch(`${serve.consoleUrl}/api/call/agents.list`, { method: 'POST', body: '{}', headers: { authorization: `Bearer ${serve.adminToken}` } });
+    expect(ok.status).toBe(200);
+    expect((await ok.json()).map((a: { name: string }) => a.name)).toEqual(['bot']);
+  });
+
+  it('lets psql through with the agent secret, records the session, and lists it from the CLI', async () => {
+    const r = await runTool('psql', [`host=127.0.0.1 port=${serve.pgPort} dbname=app user=bot password=${secret} sslmode=require`, '-X', '-At', '-c', 'select 6 * 7']);
+    expect(r.stdout.trim()).toBe('42');
+    const sessions = JSON.parse((await gatehouse(['sessions', 'list', '--json', '--data-dir', dir])).stdout);
+    expect(sessions.total).toBe(1);
+    expect(sessions.items[0]).toMatchObject({ agentName: 'bot', connectionName: 'app', tls: true });
+    const show = JSON.parse((await gatehouse(['sessions', 'show', sessions.items[0].id, '--json', '--data-dir', dir])).stdout);
+    expect(show.statements.map((s: { sql: string }) => s.sql)).toEqual(['select 6 * 7']);
+    const human = await gatehouse(['sessions', 'show', sessions.items[0].id, '--data-dir', dir]);
+    expect(human.stdout).toContain('select 6 * 7');
+  });
+
+  it('revoking through the running server closes the agent’s open session at once', async () => {
+    const c = new pg.Client({ host: '127.0.0.1', port: serve.pgPort, database: 'app', user: 'bot', password: secret });
+    const errors: Error[] = [];
+    c.on('error', (e) => errors.push(e));
+    await c.connect();
+    await c.query('select 1');
+    const r = await gatehouse(['grant', 'revoke', '--agent', 'bot', '--connection', 'app', '--json', '--data-dir', dir]);
+    expect(JSON.parse(r.stdout)).toEqual({ revoked: 1, sessionsClosed: 1 });
+    for (let i = 0; i < 100 && errors.length === 0; i++) await new Promise((res) => setTimeout(res, 20));
+    expect((errors[0] as { code?: string }).code).toBe('57P01');
+    const again = await runTool('psql', [`host=127.0.0.1 port=${serve.pgPort} dbname=app user=bot password=${secret}`, '-X', '-c', 'select 1']);
+    expect(again.stderr).toContain('no active grant');
+    await c.end().catch(() => {});
+  });
+});
+
+describe('recording durability', () => {
+  it('keeps every statement a client saw acknowledged when the gateway is killed with SIGKILL', async () => {
+    const dir = tempDir();
+    const serve = await startServe(dir);
+    try {
+      await gatehouse(['connection', 'add', 'app', '--host', db.host, '--port', String(db.port), '--database', 'app', '--user', db.users.scram.user, '--password-stdin', '--data-dir', dir], {
+        input: db.users.scram.password,
+      });
+      const secret = JSON.parse((await gatehouse(['agent', 'add', 'bot', '--json', '--data-dir', dir])).stdout).secret;
+      await gatehouse(['grant', 'add', '--agent', 'bot', '--connection', 'app', '--data-dir', dir]);
+      const c = new pg.Client({ host: '127.0.0.1', port: serve.pgPort, database: 'app', user: 'bot', password: secret });
+      c.on('error', () => {});
+      await c.connect();
+      const acknowledged: string[] = [];
+      for (let i = 0; i < 200; i++) {
+        const sql = `select ${i} as n`;
+        await c.query(sql);
+        acknowledged.push(sql);
+      }
+      await serve.stop('SIGKILL');
+      const store = Store.open(path.join(dir, 'gatehouse.db'));
+      try {
+        const s = store.sessions.list({ limit: 1 }).items[0];
+        const recorded = store.statements.listBySession(s.id).map((x) => x.sql);
+        expect(recorded).toEqual(acknowledged);
+      } finally {
+        store.close();
+      }
+    } finally {
+      await serve.stop('SIGKILL');
+    }
+  });
+});
