@@ -303,9 +303,3 @@ export class ContractError extends Error {
     return new ContractError(body.code, body.message, body.issues);
   }
 }
-
-/** The IPC channel names the preload may use. Nothing else crosses the bridge. */
-export const IpcChannel = {
-  call: 'gatehouse:call',
-  event: 'gatehouse:event',
-} as const;
