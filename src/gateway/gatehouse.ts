@@ -13,6 +13,7 @@ import { loadOrCreateTlsCertificate } from './postgres/tls-certificate';
 import { testUpstream } from './postgres/upstream';
 import { AuditLog } from './recording/audit-log';
 import { Recorder } from './recording/recorder';
+import { StatementJournal } from './recording/statement-journal';
 import { startConsoleServer, type ConsoleServer } from './server/console-server';
 import { ensureDataDir } from './store/data-dir';
 import { Store } from './store/store';
@@ -57,6 +58,9 @@ export async function startGatehouse(opts: GatehouseOptions): Promise<Gatehouse>
   const log = opts.log ?? createLogger();
   const host = opts.host ?? '127.0.0.1';
   const store = Store.open(path.join(dataDir, 'gatehouse.db'), { nativeBinding: opts.sqliteBinding });
+  const journalFile = path.join(dataDir, 'recording.journal');
+  const replayed = StatementJournal.replay(journalFile, store);
+  if (replayed) log.warn('statements from the journal of an earlier run were committed', { count: replayed });
   const orphans = store.sessions.closeOrphans(Date.now());
   if (orphans) log.warn('sessions left open by an earlier crash were closed', { count: orphans });
   let installationId = store.meta.get('installation_id');
@@ -67,7 +71,7 @@ export async function startGatehouse(opts: GatehouseOptions): Promise<Gatehouse>
 
   const events = new EventBus();
   const audit = new AuditLog(store, events);
-  const recorder = new Recorder(store, events, log);
+  const recorder = new Recorder(store, events, log, journalFile);
   const secretBox = new SecretBox((opts.keyProvider ?? fileKeyProvider(dataDir)).getKey());
   const tls = loadOrCreateTlsCertificate(dataDir, { certFile: opts.tlsCertFile, keyFile: opts.tlsKeyFile });
   if (tls.generated) log.info('generated a self-signed TLS certificate', { fingerprint: tls.fingerprint256 });

@@ -34,7 +34,7 @@ export class GatewayHarness {
     this.store = Store.open(path.join(this.dataDir, 'gatehouse.db'));
     this.audit = new AuditLog(this.store, this.events);
     const log = process.env.GATEHOUSE_TEST_LOG ? createLogger({ level: 'debug' }) : silentLogger;
-    this.recorder = new Recorder(this.store, this.events, log);
+    this.recorder = new Recorder(this.store, this.events, log, path.join(this.dataDir, 'recording.journal'));
   }
 
   /** Start the listener on 127.0.0.1 and a random port, with a generated TLS certificate. */

@@ -45,7 +45,8 @@ describe('relay through the gateway', () => {
     const r = await h.psql(h.dsn('app', 'bot', agent.secret), ['-At', '-c', 'select current_user', '-c', "select 40 + 2 as answer"]);
     expect(r.stderr).toBe('');
     expect(r.stdout.trim().split('\n')).toEqual([db.users.scram.user, '42']);
-    h.recorder.flush();
+    // psql may exit before the gateway has seen its Terminate: wait for the session's end to be recorded.
+    await waitFor(() => h.store.sessions.list({ limit: 10 }).items.some((x) => x.agentName === 'bot' && x.endedAt !== null), 'session end');
     const sessions = h.store.sessions.list({ limit: 10 }).items;
     const s = sessions.find((x) => x.agentName === 'bot' && x.endedAt !== null)!;
     expect(s).toBeTruthy();
@@ -63,9 +64,7 @@ describe('relay through the gateway', () => {
   it('speaks TLS to clients that ask (sslmode=require) and records it', async () => {
     const r = await h.psql(h.dsn('app', 'bot', agent.secret, 'require'), ['-At', '-c', 'select 1']);
     expect(r.stdout.trim()).toBe('1');
-    h.recorder.flush();
-    const s = h.store.sessions.list({ limit: 1 }).items[0];
-    expect(s.tls).toBe(true);
+    await waitFor(() => h.store.sessions.list({ limit: 1 }).items[0]?.tls === true, 'TLS session');
   });
 
   it('relays the extended protocol with parameters (node-postgres) and records parameter counts', async () => {
@@ -115,7 +114,7 @@ describe('relay through the gateway', () => {
       expect(r.code, `${mode}: ${r.stderr}`).toBe(0);
       expect(r.stdout).toContain('number of transactions actually processed: 100/100');
     }
-    h.recorder.flush();
+    await waitFor(() => h.store.sessions.list({ limit: 2 }).items.every((x) => x.endedAt !== null), 'pgbench sessions end');
     const prepared = h.store.sessions.list({ limit: 2 }).items;
     for (const s of prepared) {
       const stmts = h.store.statements.listBySession(s.id);

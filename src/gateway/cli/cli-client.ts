@@ -9,6 +9,7 @@ import { fileKeyProvider } from '../identity/key-provider';
 import { SecretBox } from '../identity/secret-box';
 import { testUpstream } from '../postgres/upstream';
 import { AuditLog } from '../recording/audit-log';
+import { StatementJournal } from '../recording/statement-journal';
 import { httpClient } from '../server/http-client';
 import { ensureDataDir } from '../store/data-dir';
 import { Store } from '../store/store';
@@ -50,6 +51,8 @@ async function healthy(url: string): Promise<boolean> {
 function openLocal(dataDir: string): CliConnection {
   ensureDataDir(dataDir);
   const store = Store.open(path.join(dataDir, 'gatehouse.db'));
+  // No server runs for this data dir: commit what a crashed one left in its journal before reading.
+  StatementJournal.replay(path.join(dataDir, 'recording.journal'), store);
   const events = new EventBus();
   const log = createLogger({ level: 'warn' });
   const api = createGatewayApi(

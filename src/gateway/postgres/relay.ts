@@ -59,18 +59,15 @@ export interface RelayHooks {
 
 /**
  * Relays one authenticated session between a client and its upstream. Client messages are framed so
- * every statement is seen whole before it is forwarded; server bytes are forwarded as they come, except
- * that a chunk completing a statement waits for the recorder's commit (group commit, one event-loop turn)
- * so nothing acknowledged to the client is missing from the record.
+ * every statement is seen whole before it is forwarded; server bytes are forwarded as they come, and a
+ * chunk that completes statements is forwarded only after the recorder has made them durable, so nothing
+ * acknowledged to the client is missing from the record.
  */
 export class PgRelay {
   private readonly fromClient = new MessageFramer(CLIENT_INSPECTED);
   private readonly fromServer = new MessageFramer(SERVER_INSPECTED);
   private readonly tracker: StatementTracker;
   private out: Buffer[] = [];
-  /** Server chunks waiting for a commit, with whether each ends at a message boundary. */
-  private held: { chunk: Buffer; boundary: boolean }[] = [];
-  private waiting = false;
   private recordedInChunk = false;
   /** Whether everything written to the client so far ends at a message boundary. */
   private clientAtBoundary = true;
@@ -230,29 +227,17 @@ export class PgRelay {
       return;
     }
     this.session.bytesOut += chunk.length;
-    const boundary = this.fromServer.atBoundary;
-    if (this.held.length > 0 || this.recordedInChunk) {
-      this.held.push({ chunk, boundary });
-      if (!this.waiting) {
-        this.waiting = true;
-        this.recorder.afterCommit(this.release);
+    if (this.recordedInChunk) {
+      try {
+        this.recorder.persist();
+      } catch (err) {
+        // Fail closed: what could not be recorded is not delivered.
+        this.log.error('recording failed; ending the session', { err });
+        this.finish('recording_failed', { severity: 'FATAL', code: SqlState.internalError, message: 'gatehouse could not record this session; the connection is closed' });
+        return;
       }
-      return;
     }
-    this.writeClient(chunk, boundary);
-  };
-
-  private readonly release = (err: Error | null): void => {
-    this.waiting = false;
-    const held = this.held;
-    this.held = [];
-    if (err) {
-      // Fail closed: what could not be recorded is not delivered.
-      this.finish('recording_failed', { severity: 'FATAL', code: SqlState.internalError, message: 'gatehouse could not record this session; the connection is closed' });
-      return;
-    }
-    for (const h of held) this.writeClient(h.chunk, h.boundary);
-    if (this.ending) this.closeClient();
+    this.writeClient(chunk, this.fromServer.atBoundary);
   };
 
   private writeClient(chunk: Buffer, boundary: boolean): void {
@@ -295,14 +280,14 @@ export class PgRelay {
     if (reason !== 'upstream_closed' && !this.upstream.destroyed) this.upstream.end(TERMINATE);
     setTimeout(() => this.upstream.destroy(), 2000).unref();
     if (clientGone) this.client.destroy();
-    else if (!this.waiting) this.closeClient();
+    else this.closeClient();
     this.hooks.ended(reason);
   }
 
   private closeClient(): void {
     const fatal = this.ending?.fatal;
     if (this.client.destroyed) return;
-    if (fatal && this.clientAtBoundary && this.held.length === 0) this.client.write(errorResponse(fatal));
+    if (fatal && this.clientAtBoundary) this.client.write(errorResponse(fatal));
     this.client.end();
     setTimeout(() => this.client.destroy(), 2000).unref();
   }

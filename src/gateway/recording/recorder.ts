@@ -3,22 +3,32 @@ import type { EventBus } from '../core/event-bus';
 import type { Logger } from '../core/logger';
 import type { SessionEnd, SessionRecord, StatementRecord } from '../store/records';
 import type { StoreApi } from '../store/store-api';
+import { StatementJournal } from './statement-journal';
+
+/** Longest a finished statement waits in the journal before it is committed to the store. */
+const FLUSH_INTERVAL_MS = 100;
+/** Commit early when this many statements are waiting. */
+const FLUSH_BATCH = 2000;
 
 /**
- * Records sessions and statements with group commit.
+ * Records sessions and statements without slowing the data path, and without losing anything a client
+ * has seen acknowledged:
  *
- * Statements are queued in memory and written in ONE transaction per event-loop turn (setImmediate runs
- * after all I/O callbacks of the turn, so every session that completed a statement in that turn shares
- * the commit). A session holds back the bytes that acknowledge a statement to its client (ReadyForQuery)
- * until `afterCommit` fires, so anything a client has seen acknowledged is in the WAL and survives a kill
- * of the process. If a commit fails, the waiting sessions are told so and must fail closed.
+ * 1. A session queues each finished statement (`statement`), and before it forwards the bytes that
+ *    acknowledge it (ReadyForQuery) calls `persist()`: one write(2) to the journal for everything queued.
+ * 2. Every FLUSH_INTERVAL_MS (or FLUSH_BATCH records) the queued records are inserted into the store in
+ *    one transaction and the journal is emptied. Both steps are synchronous, so nothing can slip between.
+ * 3. After a crash, the journal is replayed into the store at start-up (StatementJournal.replay).
+ *
+ * A failed journal write throws to the session, which then fails closed (ends the client's session).
  */
 export class Recorder {
-  private statements: StatementRecord[] = [];
+  private unjournaled: StatementRecord[] = [];
+  private uncommitted: StatementRecord[] = [];
   private ends: { id: string; end: SessionEnd }[] = [];
-  private waiters: ((err: Error | null) => void)[] = [];
-  private scheduled = false;
+  private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  private readonly journal: StatementJournal;
   /** Live sessions, so events can carry their current counters. */
   private readonly live = new Map<string, SessionRecord>();
   private readonly lastUpdate = new Map<string, number>();
@@ -27,7 +37,10 @@ export class Recorder {
     private readonly store: StoreApi,
     private readonly events: EventBus,
     private readonly log: Logger,
-  ) {}
+    journalFile: string,
+  ) {
+    this.journal = new StatementJournal(journalFile);
+  }
 
   /** Insert the session row now (once per connection) and announce it. */
   startSession(rec: SessionRecord): void {
@@ -39,13 +52,25 @@ export class Recorder {
   /** Queue one finished statement of a live session; numbering and counters are kept here. */
   statement(session: SessionRecord, rec: Omit<StatementRecord, 'sessionId' | 'seq'>): void {
     session.statementCount++;
-    const full: StatementRecord = { ...rec, sessionId: session.id, seq: session.statementCount };
-    this.statements.push(full);
+    const full = rec as StatementRecord;
+    full.sessionId = session.id;
+    full.seq = session.statementCount;
+    this.unjournaled.push(full);
+  }
+
+  /** Make every queued statement durable (one journal write). Throws if it cannot. Data path. */
+  persist(): void {
+    if (this.unjournaled.length === 0) return;
+    const batch = this.unjournaled;
+    this.unjournaled = [];
+    this.journal.append(batch);
+    for (const r of batch) this.uncommitted.push(r);
     this.schedule();
   }
 
   /** Queue the end of a session; it is committed with the next batch. */
   endSession(session: SessionRecord, end: Omit<SessionEnd, 'statementCount'>): void {
+    this.persist();
     session.endedAt = end.endedAt;
     session.bytesIn = end.bytesIn;
     session.bytesOut = end.bytesOut;
@@ -54,61 +79,48 @@ export class Recorder {
     this.schedule();
   }
 
-  /** Whether anything is queued and not yet committed. */
-  get dirty(): boolean {
-    return this.statements.length > 0 || this.ends.length > 0;
-  }
-
-  /** Call fn once everything queued so far is committed (at once if nothing is queued). */
-  afterCommit(fn: (err: Error | null) => void): void {
-    if (!this.dirty) {
-      fn(null);
-      return;
-    }
-    this.waiters.push(fn);
-  }
-
-  /** Commit everything queued now (used at shutdown and by tests). */
+  /** Commit everything journaled to the store now (timer, shutdown, tests). */
   flush(): void {
-    const statements = this.statements;
-    const ends = this.ends;
-    const waiters = this.waiters;
-    this.statements = [];
-    this.ends = [];
-    this.waiters = [];
-    this.scheduled = false;
-    if (statements.length === 0 && ends.length === 0) {
-      for (const w of waiters) w(null);
-      return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    try {
+      this.persist();
+    } catch (err) {
+      this.log.error('journal write failed during flush', { err });
     }
-    let failure: Error | null = null;
+    const statements = this.uncommitted;
+    const ends = this.ends;
+    if (statements.length === 0 && ends.length === 0) return;
+    this.uncommitted = [];
+    this.ends = [];
     try {
       this.store.transaction(() => {
         if (statements.length) this.store.statements.insertMany(statements);
         for (const e of ends) this.store.sessions.finish(e.id, e.end);
       });
+      this.journal.clear();
     } catch (err) {
-      failure = err instanceof Error ? err : new Error(String(err));
-      this.log.error('recording failed; sessions waiting on it are ended', { err: failure, statements: statements.length });
+      // The journal still holds the statements; they are replayed at the next start.
+      this.log.error('committing recordings to the store failed; they stay in the journal', { err, statements: statements.length });
+      return;
     }
-    for (const w of waiters) w(failure);
-    if (failure) return;
     this.publish(statements, ends);
   }
 
-  /** Flush and stop accepting work. */
+  /** Flush and stop. */
   close(): void {
     this.flush();
     this.closed = true;
+    this.journal.close();
   }
 
   private schedule(): void {
-    if (this.scheduled || this.closed) {
-      if (this.closed) this.flush();
-      return;
+    if (this.closed) return this.flush();
+    if (this.uncommitted.length >= FLUSH_BATCH) return this.flush();
+    if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
+      this.timer.unref?.();
     }
-    this.scheduled = true;
-    setImmediate(() => this.flush());
   }
 
   private publish(statements: StatementRecord[], ends: { id: string; end: SessionEnd }[]): void {

@@ -34,6 +34,7 @@ const fromRow = (r: Row): StatementRecord => ({
 /** One row per executed statement. Inserts are batched by the recorder (data path). */
 export class SqliteStatementsRepo implements StatementsRepo {
   private readonly ins: Statement;
+  private readonly insIgnore: Statement;
   private readonly bySession: Statement<{ session: string; after: number; limit: number }, Row>;
   private readonly count: Statement<[string], { n: number }>;
 
@@ -42,13 +43,18 @@ export class SqliteStatementsRepo implements StatementsRepo {
       `INSERT INTO statements (session_id, seq, protocol, sql, param_count, started_at, duration_ms, command_tag, rows, error_code)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    this.insIgnore = db.prepare(
+      `INSERT OR IGNORE INTO statements (session_id, seq, protocol, sql, param_count, started_at, duration_ms, command_tag, rows, error_code)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
     this.bySession = db.prepare('SELECT * FROM statements WHERE session_id = @session AND seq > @after ORDER BY seq LIMIT @limit');
     this.count = db.prepare('SELECT count(*) AS n FROM statements WHERE session_id = ?');
   }
 
-  insertMany(recs: StatementRecord[]): void {
+  insertMany(recs: StatementRecord[], opts: { ignoreExisting?: boolean } = {}): void {
+    const stmt = opts.ignoreExisting ? this.insIgnore : this.ins;
     for (const s of recs) {
-      const info = this.ins.run(s.sessionId, s.seq, s.protocol, s.sql, s.paramCount, s.startedAt, s.durationMs, s.commandTag, s.rows, s.errorCode);
+      const info = stmt.run(s.sessionId, s.seq, s.protocol, s.sql, s.paramCount, s.startedAt, s.durationMs, s.commandTag, s.rows, s.errorCode);
       s.id = Number(info.lastInsertRowid);
     }
   }

@@ -59,8 +59,11 @@ export interface SessionsRepo {
 }
 
 export interface StatementsRepo {
-  /** Inserts in the caller's transaction (see Store.transaction); assigns ids. Data path (batched). */
-  insertMany(recs: StatementRecord[]): void;
+  /**
+   * Inserts in the caller's transaction (see Store.transaction); assigns ids. Batched by the recorder.
+   * With ignoreExisting, rows whose (session, seq) is already stored are skipped (journal replay).
+   */
+  insertMany(recs: StatementRecord[], opts?: { ignoreExisting?: boolean }): void;
   listBySession(sessionId: string, opts?: { limit?: number; afterSeq?: number }): StatementRecord[];
   countBySession(sessionId: string): number;
 }
