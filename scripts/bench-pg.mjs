@@ -190,7 +190,7 @@ async function main() {
   const f0 = (n) => n.toFixed(0);
   const f3 = (n) => n.toFixed(3);
   const lines = [
-    `Machine: ${os.cpus().length} cores (${cpu}), ${new Date().toISOString().slice(0, 10)}. pgbench -S, scale ${SCALE}, ${SECONDS} s per run, TCP on 127.0.0.1, SCRAM everywhere, no TLS. Gatehouse records every statement (group commit).`,
+    `Machine: ${os.cpus().length} cores (${cpu}), ${new Date().toISOString().slice(0, 10)}. pgbench -S, scale ${SCALE}, ${SECONDS} s per run, TCP on 127.0.0.1, SCRAM everywhere, no TLS. Gatehouse records every statement (journal write before each acknowledgment).`,
     '',
     '| mode | clients | direct tps | pgbouncer tps | gatehouse tps | direct ms | pgbouncer ms | gatehouse ms | gatehouse/direct tps | gatehouse/pgbouncer tps | gatehouse − pgbouncer ms |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',

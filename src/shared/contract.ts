@@ -279,6 +279,11 @@ export interface ContractClient {
   call<C extends CommandName>(command: C, input: CommandInput<C>): Promise<CommandOutput<C>>;
   /** Subscribe to an event; returns an unsubscribe function. */
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
+  /**
+   * Transports whose event stream can start late or drop (WebSocket) call this when it is (re)connected;
+   * live views reload then, so nothing that happened before is missed.
+   */
+  onResync?(listener: () => void): () => void;
   close(): void;
 }
 

@@ -74,6 +74,9 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
       try {
         input = await readJson(req);
       } catch (err) {
+        // The rest of an oversized body is never read: close the connection instead of reusing it.
+        res.setHeader('connection', 'close');
+        res.on('finish', () => req.destroy());
         return sendJson(res, (err as { status?: number }).status ?? 400, { code: 'invalid', message: (err as Error).message });
       }
       try {

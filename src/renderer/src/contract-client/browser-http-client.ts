@@ -6,6 +6,7 @@ import { ContractError, type CommandName, type ContractClient, type ContractErro
  */
 export function browserHttpClient(baseUrl: string, token: string, onAuthFailed: () => void): ContractClient {
   const listeners = new Map<EventName, Set<(p: unknown) => void>>();
+  const resync = new Set<() => void>();
   let ws: WebSocket | null = null;
   let closed = false;
   let retry = 500;
@@ -17,7 +18,10 @@ export function browserHttpClient(baseUrl: string, token: string, onAuthFailed: 
     socket.onopen = () => socket.send(JSON.stringify({ type: 'auth', token }));
     socket.onmessage = (m) => {
       const msg = JSON.parse(String(m.data)) as { type?: string; event?: EventName; payload?: unknown };
-      if (msg.type === 'ready') retry = 500;
+      if (msg.type === 'ready') {
+        retry = 500;
+        for (const l of resync) l();
+      }
       if (msg.event) for (const l of listeners.get(msg.event) ?? []) l(msg.payload);
     };
     socket.onclose = (e) => {
@@ -48,6 +52,11 @@ export function browserHttpClient(baseUrl: string, token: string, onAuthFailed: 
       if (!set) listeners.set(event, (set = new Set()));
       set.add(listener as (p: unknown) => void);
       return () => set!.delete(listener as (p: unknown) => void);
+    },
+    onResync(listener: () => void) {
+      connect();
+      resync.add(listener);
+      return () => resync.delete(listener);
     },
     close() {
       closed = true;

@@ -15,11 +15,12 @@ export function SessionsScreen() {
   const [loading, setLoading] = useState(true);
   const [selected, setSelected] = useState<string | null>(null);
 
-  useEffect(() => {
+  const load = useCallback(() => {
     client.call('sessions.list', { limit: PAGE }).then(
       (page) => {
         setSessions(page.items);
         setTotal(page.total);
+        setError(null);
         setLoading(false);
       },
       (err: Error) => {
@@ -28,6 +29,11 @@ export function SessionsScreen() {
       },
     );
   }, [client]);
+  useEffect(() => {
+    load();
+    // When the live event stream (re)connects, catch up on anything that happened before it.
+    return client.onResync?.(load);
+  }, [client, load]);
 
   const upsert = useCallback((s: SessionDto) => {
     setSessions((list) => {

@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ContractError } from '../../src/shared/contract';
+import { createGatewayApi, type GatewayApi } from '../../src/gateway/api/gateway-api';
+import { EventBus } from '../../src/gateway/core/event-bus';
+import { silentLogger } from '../../src/gateway/core/logger';
+import { SecretBox } from '../../src/gateway/identity/secret-box';
+import { verifyPasswordWithVerifier } from '../../src/gateway/identity/scram';
+import { AuditLog } from '../../src/gateway/recording/audit-log';
+import { Store } from '../../src/gateway/store/store';
+
+/** The one implementation of the contract, on an in-memory store. */
+let store: Store;
+let api: GatewayApi;
+let closed: { filter: unknown; reason: string }[];
+let events: { event: string; payload: unknown }[];
+const ctx = { actor: 'test-admin' };
+const UPSTREAM_PASSWORD = 'upstream-' + randomBytes(8).toString('hex');
+
+beforeEach(() => {
+  store = Store.open(':memory:');
+  const bus = new EventBus();
+  events = [];
+  bus.onAny((event, payload) => events.push({ event, payload }));
+  closed = [];
+  api = createGatewayApi(
+    {
+      store,
+      secretBox: new SecretBox(randomBytes(32)),
+      audit: new AuditLog(store, bus),
+      events: bus,
+      runtime: {
+        closeSessions: (filter, reason) => (closed.push({ filter, reason }), 2),
+        testConnection: async (t) => ({ ok: t.password === UPSTREAM_PASSWORD, stage: 'ok', message: 'checked', serverVersion: null, elapsedMs: 1 }),
+      },
+      info: () => ({ version: 't', dataDir: '/x', installationId: 'i', listeners: { postgres: null, console: null }, tlsFingerprint: null }),
+    },
+    silentLogger,
+  );
+});
+
+const call = (command: string, input: unknown) => api.call(command, input, ctx) as Promise<any>;
+
+async function setup() {
+  await call('connections.add', { name: 'app', host: 'db.internal', database: 'app', username: 'owner', password: UPSTREAM_PASSWORD, tags: ['prod'] });
+  const agent = await call('agents.add', { name: 'bot' });
+  return agent.secret as string;
+}
+
+describe('gateway API', () => {
+  it('never returns or audits a credential, and stores only sealed secrets and verifiers', async () => {
+    const secret = await setup();
+    await call('grants.add', { agent: 'bot', connection: 'app', expiresInSeconds: 60 });
+    await call('connections.update', { name: 'app', password: UPSTREAM_PASSWORD + '-2' });
+    const outputs = [
+      await call('connections.list', {}),
+      await call('agents.list', {}),
+      await call('grants.list', { includeInactive: true }),
+      await call('audit.list', { limit: 100 }),
+      await call('server.info', {}),
+      events,
+    ];
+    const text = JSON.stringify(outputs);
+    expect(text).not.toContain(UPSTREAM_PASSWORD);
+    expect(text).not.toContain(secret);
+    const row = store.connections.getByName('app')!;
+    expect(row.secretEnc!.toString('latin1')).not.toContain(UPSTREAM_PASSWORD);
+    const agent = store.agents.getByName('bot')!;
+    expect(agent.secretVerifier).toMatch(/^SCRAM-SHA-256\$4096:/);
+    expect(verifyPasswordWithVerifier(secret, agent.secretVerifier)).toBe(true);
+  });
+
+  it('tests a connection with the decrypted stored credential', async () => {
+    await setup();
+    expect(await call('connections.test', { name: 'app' })).toMatchObject({ ok: true });
+  });
+
+  it('validates input and names the failing field', async () => {
+    const err = await call('connections.add', { name: 'bad name', host: '', database: 'd', username: 'u' }).catch((e) => e);
+    expect(err).toBeInstanceOf(ContractError);
+    expect(err.code).toBe('invalid');
+    expect(err.issues.map((i: { path: string }) => i.path).sort()).toEqual(['host', 'name']);
+    const extra = await call('agents.add', { name: 'x', isAdmin: true }).catch((e) => e);
+    expect(extra.code).toBe('invalid');
+    const unknown = await call('agents.delete-everything', {}).catch((e) => e);
+    expect(unknown.code).toBe('not_found');
+  });
+
+  it('reports conflicts and unknown names with their own codes', async () => {
+    await setup();
+    expect((await call('agents.add', { name: 'bot' }).catch((e) => e)).code).toBe('conflict');
+    expect((await call('grants.add', { agent: 'ghost', connection: 'app' }).catch((e) => e)).message).toBe('agent "ghost" does not exist');
+    expect((await call('sessions.get', { id: 'nope' }).catch((e) => e)).code).toBe('not_found');
+  });
+
+  it('revoking a grant closes the agent’s sessions on that connection, audits and announces it', async () => {
+    await setup();
+    const g = await call('grants.add', { agent: 'bot', connection: 'app' });
+    const r = await call('grants.revoke', { agent: 'bot', connection: 'app' });
+    expect(r).toEqual({ revoked: 1, sessionsClosed: 2 });
+    expect(closed).toEqual([{ filter: { agentId: g.agentId, connectionId: g.connectionId }, reason: 'grant_revoked' }]);
+    expect((await call('grants.list', {})).length).toBe(0);
+    const revoked = (await call('grants.list', { includeInactive: true }))[0];
+    expect(revoked.status).toBe('revoked');
+    expect((await call('audit.list', { kind: 'grant.revoked', limit: 10 }))[0]).toMatchObject({ actor: 'test-admin', agentName: 'bot', connectionName: 'app' });
+    expect(events.filter((e) => e.event === 'grant.changed')).toHaveLength(2);
+    expect((await call('grants.revoke', { id: g.id })).revoked).toBe(0);
+  });
+
+  it('keeps sessions open while another active grant still covers the agent', async () => {
+    await setup();
+    const g1 = await call('grants.add', { agent: 'bot', connection: 'app' });
+    await call('grants.add', { agent: 'bot', connection: 'app', expiresInSeconds: 3600 });
+    const r = await call('grants.revoke', { id: g1.id });
+    expect(r).toEqual({ revoked: 1, sessionsClosed: 0 });
+    expect(closed).toEqual([]);
+  });
+
+  it('lists sessions newest first with keyset paging and a total', async () => {
+    for (let i = 0; i < 5; i++) {
+      store.sessions.insert({
+        id: `s${i}`, protocol: 'postgres', agentId: 'a', agentName: i % 2 ? 'odd' : 'even', connectionId: 'c', connectionName: 'app', clientAddress: '127.0.0.1:1',
+        tls: true, startedAt: 1000 + i, endedAt: null, bytesIn: 0, bytesOut: 0, endReason: null, statementCount: 0,
+      });
+    }
+    const first = await call('sessions.list', { limit: 2 });
+    expect(first.total).toBe(5);
+    expect(first.items.map((s: { id: string }) => s.id)).toEqual(['s4', 's3']);
+    const next = await call('sessions.list', { limit: 2, before: 's3' });
+    expect(next.items.map((s: { id: string }) => s.id)).toEqual(['s2', 's1']);
+    const even = await call('sessions.list', { limit: 10, agent: 'even' });
+    expect(even).toMatchObject({ total: 3 });
+  });
+});
