@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type TestPostgres } from '../helpers/postgres';
@@ -308,3 +309,83 @@ describe('bad input gets a clear error and the gateway keeps serving', () => {
     }, 'session end with grant_revoked');
   });
 });
+
+describe('encryption and authentication negotiation', () => {
+  it('answers GSSENCRequest with N and then serves the normal startup on the same connection', async () => {
+    const reply = await new Promise<Buffer>((resolve, reject) => {
+      const s = net.connect(h.port, '127.0.0.1', () => {
+        const gss = Buffer.alloc(8);
+        gss.writeInt32BE(8, 0);
+        gss.writeInt32BE(80877104, 4);
+        s.write(gss);
+      });
+      let got = Buffer.alloc(0);
+      s.on('data', (d) => {
+        got = Buffer.concat([got, d]);
+        if (got.length === 1) {
+          // 'N' received: continue with a StartupMessage on the same socket.
+          const params = Buffer.from('user\0bot\0database\0app\0\0');
+          const startup = Buffer.alloc(8);
+          startup.writeInt32BE(8 + params.length, 0);
+          startup.writeInt32BE(196608, 4);
+          s.write(Buffer.concat([startup, params]));
+        } else if (got.length > 1) {
+          s.destroy();
+          resolve(got);
+        }
+      });
+      s.on('error', reject);
+    });
+    expect(String.fromCharCode(reply[0])).toBe('N');
+    expect(String.fromCharCode(reply[1])).toBe('R'); // authentication request follows
+    expect(reply.readInt32BE(6)).toBe(10); // AuthenticationSASL
+  });
+
+  it('offers cleartext password authentication only over TLS, when enabled', async () => {
+    const tlsGateway = await new GatewayHarness().start({ cleartextOverTls: true });
+    try {
+      const conn = tlsGateway.addConnection({ name: 'app', host: db.host, port: db.port, database: 'app', username: db.users.scram.user, password: db.users.scram.password });
+      const a = tlsGateway.addAgent('bot');
+      tlsGateway.grant(a.id, conn.id);
+      // The method the gateway asks for, read off the wire: 3 = cleartext password, 10 = SASL (SCRAM).
+      expect(await firstAuthRequest(tlsGateway.port, true)).toBe(3);
+      expect(await firstAuthRequest(tlsGateway.port, false)).toBe(10);
+      expect(await firstAuthRequest(h.port, true)).toBe(10); // not enabled: SCRAM even over TLS
+      const overTls = await tlsGateway.psql(tlsGateway.dsn('app', 'bot', a.secret, 'require'), ['-At', '-c', 'select 1']);
+      expect(overTls.stderr).toBe('');
+      expect(overTls.stdout.trim()).toBe('1');
+      const scram = await tlsGateway.psql(tlsGateway.dsn('app', 'bot', a.secret, 'disable'), ['-At', '-c', 'select 2']);
+      expect(scram.stdout.trim()).toBe('2');
+      const wrong = await tlsGateway.psql(tlsGateway.dsn('app', 'bot', 'wrong', 'require'), ['-c', 'select 1']);
+      expect(wrong.stderr).toContain('password authentication failed for user "bot"');
+    } finally {
+      await tlsGateway.stop();
+    }
+  });
+});
+
+/** Connect (optionally over TLS), send a StartupMessage, and return the code of the first Authentication request. */
+async function firstAuthRequest(port: number, useTls: boolean): Promise<number> {
+  const raw = net.connect(port, '127.0.0.1');
+  await new Promise((r) => raw.once('connect', r));
+  let sock: net.Socket = raw;
+  if (useTls) {
+    const req = Buffer.alloc(8);
+    req.writeInt32BE(8, 0);
+    req.writeInt32BE(80877103, 4);
+    raw.write(req);
+    const answer = await new Promise<Buffer>((r) => raw.once('data', r));
+    expect(String.fromCharCode(answer[0])).toBe('S');
+    sock = tls.connect({ socket: raw, rejectUnauthorized: false });
+    await new Promise((r) => sock.once('secureConnect', r));
+  }
+  const params = Buffer.from('user\0bot\0database\0app\0\0');
+  const head = Buffer.alloc(8);
+  head.writeInt32BE(8 + params.length, 0);
+  head.writeInt32BE(196608, 4);
+  sock.write(Buffer.concat([head, params]));
+  const msg = await new Promise<Buffer>((r) => sock.once('data', r));
+  sock.destroy();
+  expect(String.fromCharCode(msg[0])).toBe('R');
+  return msg.readInt32BE(5);
+}
