@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { StatementRecord } from '../store/records';
 
 /**
  * Pairs what a client asked (Query, or Parse/Bind/Describe/Execute/Close/Sync, pipelined) with what the
@@ -8,18 +9,8 @@ import { performance } from 'node:perf_hooks';
  * and so does the tracker.
  */
 
-export interface TrackedStatement {
-  protocol: 'simple' | 'extended';
-  sql: string;
-  paramCount: number;
-  /** Wall-clock start, epoch ms. */
-  startedAt: number;
-  durationMs: number;
-  commandTag: string | null;
-  rows: number | null;
-  /** SQLSTATE; 'skipped' when the server skipped it after an earlier error in the same pipeline. */
-  errorCode: string | null;
-}
+/** A finished statement as the tracker sees it; the recorder adds the session and sequence number. */
+export type TrackedStatement = Omit<StatementRecord, 'id' | 'sessionId' | 'seq'>;
 
 interface OpenStatement {
   protocol: 'simple' | 'extended';

@@ -77,6 +77,7 @@ export interface StatementRecord {
   durationMs: number;
   commandTag: string | null;
   rows: number | null;
+  /** SQLSTATE; 'skipped' when the server skipped it after an earlier error in the same pipeline. */
   errorCode: string | null;
 }
 
