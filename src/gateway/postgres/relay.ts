@@ -175,11 +175,14 @@ export class PgRelay {
       this.log.debug('client socket error', { err });
       this.finish('client_closed', null);
     });
-    const upstreamGone = () =>
+    const upstreamGone = () => {
+      // After the client's Terminate the upstream closing first is the normal end, not a failure.
+      if (this.clientTerminated) return this.finish('client_terminated', null);
       this.finish(
         'upstream_closed',
         this.upstreamSentFatal ? null : { severity: 'FATAL', code: SqlState.connectionFailure, message: 'the upstream database closed the connection' },
       );
+    };
     this.upstream.on('end', upstreamGone);
     this.upstream.on('close', upstreamGone);
     this.upstream.on('error', (err) => {
@@ -277,7 +280,7 @@ export class PgRelay {
     this.client.pause();
     this.upstream.pause();
     // Say goodbye properly so the server logs a clean exit rather than an unexpected EOF.
-    if (reason !== 'upstream_closed' && !this.upstream.destroyed) this.upstream.end(TERMINATE);
+    if (reason !== 'upstream_closed' && !this.upstream.destroyed && this.upstream.writable) this.upstream.end(TERMINATE);
     setTimeout(() => this.upstream.destroy(), 2000).unref();
     if (clientGone) this.client.destroy();
     else this.closeClient();
