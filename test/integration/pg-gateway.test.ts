@@ -1,4 +1,5 @@
 import net from 'node:net';
+import os from 'node:os';
 import tls from 'node:tls';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -389,3 +390,27 @@ async function firstAuthRequest(port: number, useTls: boolean): Promise<number> 
   expect(String.fromCharCode(msg[0])).toBe('R');
   return msg.readInt32BE(5);
 }
+
+describe('transport security for remote clients', () => {
+  const external = Object.values(os.networkInterfaces())
+    .flat()
+    .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+
+  it.skipIf(!external)('refuses plaintext from a non-loopback address with 28000, and accepts TLS from it', async () => {
+    const remote = await new GatewayHarness().start({ host: '0.0.0.0' });
+    try {
+      const conn = remote.addConnection({ name: 'app', host: db.host, port: db.port, database: 'app', username: db.users.scram.user, password: db.users.scram.password });
+      const a = remote.addAgent('bot');
+      remote.grant(a.id, conn.id);
+      const dsn = (ssl: string) => `host=${external} port=${remote.port} dbname=app user=bot password=${a.secret} sslmode=${ssl}`;
+      const plain = await remote.psql(dsn('disable'), ['-At', '-c', 'select 1']);
+      expect(plain.code).not.toBe(0);
+      expect(plain.stderr).toContain('TLS is required for connections from other hosts');
+      expect(remote.auditKinds()).toContainEqual({ kind: 'auth.failed', reason: 'tls_required' });
+      const secure = await remote.psql(dsn('require'), ['-At', '-c', 'select 1']);
+      expect(secure.stdout.trim()).toBe('1');
+    } finally {
+      await remote.stop();
+    }
+  });
+});
