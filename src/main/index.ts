@@ -64,9 +64,12 @@ async function start(): Promise<void> {
   });
   win.on('closed', () => (win = null));
 
+  // Let the gateway end sessions and flush recordings before the app exits (once).
+  let stopping = false;
   app.on('before-quit', (e) => {
-    if (!gateway) return;
+    if (stopping) return;
+    stopping = true;
     e.preventDefault();
-    void gateway.stop().then(() => app.exit(0));
+    void gateway.stop().finally(() => app.exit(0));
   });
 }

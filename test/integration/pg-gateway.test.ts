@@ -293,6 +293,25 @@ describe('bad input gets a clear error and the gateway keeps serving', () => {
     expect(ok.stdout.trim()).toBe('8');
   });
 
+  it('a malformed message mid-session ends only that session with 08P01, audited, and the record is kept', async () => {
+    const c = pgClient({ application_name: 'garbage' });
+    const errors: any[] = [];
+    c.on('error', (e) => errors.push(e));
+    await c.connect();
+    await c.query('SELECT 1');
+    (c as any).connection.stream.write(Buffer.from([0x51, 0, 0, 0, 2])); // Query with an impossible length
+    await waitFor(() => errors.length > 0, 'client error');
+    expect(errors[0].code).toBe('08P01');
+    await waitFor(() => h.auditKinds().some((k) => k.kind === 'session.aborted' && k.reason === 'protocol_violation'), 'audit event');
+    await waitFor(() => {
+      h.recorder.flush();
+      return h.store.sessions.list({ limit: 1 }).items[0].endReason === 'protocol_violation';
+    }, 'session end');
+    expect(h.store.statements.listBySession(h.store.sessions.list({ limit: 1 }).items[0].id).map((s) => s.sql)).toEqual(['SELECT 1']);
+    const ok = await h.psql(h.dsn('app', 'bot', agent.secret), ['-At', '-c', 'select 9']);
+    expect(ok.stdout.trim()).toBe('9');
+  });
+
   it('closing sessions for a revoked grant ends the agent’s open sessions with 57P01', async () => {
     const c = pgClient();
     const errors: any[] = [];

@@ -42,6 +42,9 @@ class Refusal extends Error {
   }
 }
 
+/** Session ends that mean something went wrong on the gateway's side of the contract: audited. */
+const ABNORMAL_ENDS = new Set(['recording_failed', 'protocol_violation', 'upstream_protocol_violation']);
+
 /** Startup parameters the gateway decides itself and never forwards. */
 const RESERVED_PARAMS = new Set(['user', 'database', 'replication']);
 
@@ -226,7 +229,22 @@ export class ClientSession {
       cancelUpstream: () => void sendUpstreamCancel(target, upstream.backendKey).catch(() => {}),
       ended: (reason) => {
         cancels.unregister(key.processId);
-        recorder.endSession(record, { endedAt: Date.now(), bytesIn: record.bytesIn, bytesOut: record.bytesOut, endReason: reason });
+        if (ABNORMAL_ENDS.has(reason)) {
+          this.deps.audit.append({
+            kind: 'session.aborted',
+            actor: 'gatehouse',
+            agentName: record.agentName,
+            connectionName: record.connectionName,
+            sessionId: record.id,
+            clientAddress: record.clientAddress,
+            detail: { reason },
+          });
+        }
+        try {
+          recorder.endSession(record, { endedAt: Date.now(), bytesIn: record.bytesIn, bytesOut: record.bytesOut, endReason: reason });
+        } catch (err) {
+          this.log.error('could not record the end of a session', { err });
+        }
         this.log.info('session ended', { reason, statements: record.statementCount });
         this.onClosed(this);
       },
