@@ -8,6 +8,7 @@ import { createLogger, type Logger } from './core/logger';
 import { loadOrCreateAdminToken, randomToken, tokenMatches } from './identity/admin-token';
 import { fileKeyProvider, type KeyProvider } from './identity/key-provider';
 import { SecretBox } from './identity/secret-box';
+import { loadOrCreateSigningKey } from './identity/signing-key';
 import { PgGateway } from './postgres/pg-gateway';
 import { loadOrCreateTlsCertificate } from './postgres/tls-certificate';
 import { testUpstream } from './postgres/upstream';
@@ -70,7 +71,8 @@ export async function startGatehouse(opts: GatehouseOptions): Promise<Gatehouse>
   }
 
   const events = new EventBus();
-  const audit = new AuditLog(store, events);
+  const signer = loadOrCreateSigningKey(dataDir);
+  const audit = new AuditLog(store, events, Date.now, signer);
   const recorder = new Recorder(store, events, log, journalFile);
   const secretBox = new SecretBox((opts.keyProvider ?? fileKeyProvider(dataDir)).getKey());
   const tls = loadOrCreateTlsCertificate(dataDir, { certFile: opts.tlsCertFile, keyFile: opts.tlsKeyFile });
@@ -96,6 +98,7 @@ export async function startGatehouse(opts: GatehouseOptions): Promise<Gatehouse>
       audit,
       events,
       info,
+      auditPublicKey: signer.publicKey,
       runtime: { closeSessions: (f, reason) => pg.closeSessions(f, reason), testConnection: (t) => testUpstream(t) },
     },
     log,
@@ -143,6 +146,7 @@ export async function startGatehouse(opts: GatehouseOptions): Promise<Gatehouse>
       await consoleServer?.close();
       await pg.close();
       recorder.close();
+      audit.checkpoint();
       store.close();
       log.info('gatehouse stopped');
     },

@@ -231,9 +231,25 @@ export const commands = {
         limit: z.number().int().min(1).max(1000).default(100),
         kind: z.string().optional(),
         agent: z.string().optional(),
+        /** Only events after this id (paging in ascending order). */
+        afterId: z.number().int().min(0).optional(),
+        /** Only events at or after this time (ISO-8601). */
+        since: z.string().datetime({ offset: true }).optional(),
+        order: z.enum(['asc', 'desc']).default('desc'),
       })
       .strict(),
     output: z.array(AuditEventDto),
+  },
+  /** Walk the tamper-evident audit chain and its signed checkpoints. */
+  'audit.verify': {
+    input: Empty,
+    output: z.object({
+      ok: z.boolean(),
+      events: z.number(),
+      checkpoints: z.number(),
+      problem: z.string().nullable(),
+      brokenAt: z.number().nullable(),
+    }),
   },
 } as const;
 

@@ -20,6 +20,8 @@ export interface ApiDeps {
   events: EventBus;
   runtime: GatewayRuntime;
   info: () => ServerInfoDto;
+  /** The installation's signing key; audit checkpoints signed by any other key fail verification. */
+  auditPublicKey?: string | null;
   now?: () => number;
 }
 

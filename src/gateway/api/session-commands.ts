@@ -1,8 +1,9 @@
 import { auditToDto, sessionToDto, statementToDto } from '../core/dto';
 import { notFound } from '../core/errors';
+import { verifyAuditChain } from '../recording/audit-verify';
 import type { ApiDeps, Handlers } from './api-types';
 
-type Names = 'sessions.list' | 'sessions.get' | 'audit.list' | 'server.info';
+type Names = 'sessions.list' | 'sessions.get' | 'audit.list' | 'audit.verify' | 'server.info';
 
 /** Read side: recorded sessions and statements, the audit trail, and what this server is. */
 export function sessionCommands(deps: ApiDeps): Handlers<Names> {
@@ -27,6 +28,11 @@ export function sessionCommands(deps: ApiDeps): Handlers<Names> {
       return { session: sessionToDto(s), statements: store.statements.listBySession(s.id).map(statementToDto) };
     },
 
-    'audit.list': (input) => store.audit.list({ limit: input.limit, kind: input.kind, agentName: input.agent }).map(auditToDto),
+    'audit.list': (input) =>
+      store.audit
+        .list({ limit: input.limit, kind: input.kind, agentName: input.agent, afterId: input.afterId, since: input.since ? Date.parse(input.since) : undefined, order: input.order })
+        .map(auditToDto),
+
+    'audit.verify': () => verifyAuditChain(store, deps.auditPublicKey ?? null),
   };
 }

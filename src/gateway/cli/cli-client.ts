@@ -7,6 +7,7 @@ import { EventBus } from '../core/event-bus';
 import { createLogger } from '../core/logger';
 import { fileKeyProvider } from '../identity/key-provider';
 import { SecretBox } from '../identity/secret-box';
+import { loadOrCreateSigningKey } from '../identity/signing-key';
 import { testUpstream } from '../postgres/upstream';
 import { AuditLog } from '../recording/audit-log';
 import { StatementJournal } from '../recording/statement-journal';
@@ -55,11 +56,13 @@ function openLocal(dataDir: string): CliConnection {
   StatementJournal.replay(path.join(dataDir, 'recording.journal'), store);
   const events = new EventBus();
   const log = createLogger({ level: 'warn' });
+  const signer = loadOrCreateSigningKey(dataDir);
   const api = createGatewayApi(
     {
       store,
       secretBox: new SecretBox(fileKeyProvider(dataDir).getKey()),
-      audit: new AuditLog(store, events),
+      audit: new AuditLog(store, events, Date.now, signer),
+      auditPublicKey: signer.publicKey,
       events,
       runtime: { closeSessions: () => 0, testConnection: (t) => testUpstream(t) },
       info: () => ({

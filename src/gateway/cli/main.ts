@@ -3,6 +3,7 @@ import { ContractError } from '../../shared/contract';
 import { GATEHOUSE_VERSION } from '../version';
 import { CliError } from './cli-io';
 import { registerAgentCommands } from './commands/agent-command';
+import { registerAuditCommands } from './commands/audit-command';
 import { registerConnectionCommands } from './commands/connection-command';
 import { registerDemoCommand } from './commands/demo-command';
 import { registerGrantCommands } from './commands/grant-command';
@@ -22,6 +23,7 @@ async function main(argv: string[]): Promise<void> {
   registerAgentCommands(program);
   registerGrantCommands(program);
   registerSessionCommands(program);
+  registerAuditCommands(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();

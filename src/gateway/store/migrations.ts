@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { auditEventHash, GENESIS_HASH } from './audit-chain';
 
 /** One schema step. Migrations only ever append; a released one is never edited. */
 export interface Migration {
@@ -102,6 +103,36 @@ export const migrations: Migration[] = [
         CREATE INDEX audit_kind ON audit_events (kind, at);
         CREATE INDEX audit_agent ON audit_events (agent_name, at);
       `);
+    },
+  },
+  {
+    version: 2,
+    name: 'tamper-evident audit chain and signed checkpoints',
+    up(db) {
+      db.exec(`
+        ALTER TABLE audit_events ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
+        ALTER TABLE audit_events ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+        CREATE TABLE audit_checkpoints (
+          id INTEGER PRIMARY KEY,
+          event_id INTEGER NOT NULL,
+          event_hash TEXT NOT NULL,
+          at INTEGER NOT NULL,
+          public_key TEXT NOT NULL,
+          signature TEXT NOT NULL
+        );
+      `);
+      // Chain the events recorded before this migration, in id order.
+      const rows = db.prepare('SELECT * FROM audit_events ORDER BY id').all() as Record<string, any>[];
+      const update = db.prepare('UPDATE audit_events SET prev_hash = ?, hash = ? WHERE id = ?');
+      let prev = GENESIS_HASH;
+      for (const r of rows) {
+        const hash = auditEventHash(prev, {
+          id: r.id, at: r.at, kind: r.kind, actor: r.actor, agentName: r.agent_name, connectionName: r.connection_name,
+          sessionId: r.session_id, clientAddress: r.client_addr, detail: JSON.parse(r.detail),
+        });
+        update.run(prev, hash, r.id);
+        prev = hash;
+      }
     },
   },
 ];

@@ -9,6 +9,7 @@ import type {
   SessionRecord,
   StatementRecord,
 } from './records';
+import type { ChainedEvent } from './audit-chain';
 
 /**
  * What the rest of the gateway may ask of the store. Implemented by `Store` (store.ts) over
@@ -68,10 +69,28 @@ export interface StatementsRepo {
   countBySession(sessionId: string): number;
 }
 
+/** A signed statement that the audit chain reached `eventHash` at event `eventId`. */
+export interface AuditCheckpoint {
+  id: number;
+  eventId: number;
+  eventHash: string;
+  at: number;
+  /** Ed25519 public key, base64 SPKI DER. */
+  publicKey: string;
+  /** Ed25519 signature (base64) over `checkpointMessage(...)`. */
+  signature: string;
+}
+
 export interface AuditRepo {
-  /** Appends one event and returns its id. */
+  /** Appends one event to the hash chain and returns its id. */
   append(rec: AuditRecord): number;
-  list(q: { limit: number; kind?: string; agentName?: string }): AuditRecord[];
+  list(q: { limit: number; kind?: string; agentName?: string; afterId?: number; since?: number; order?: 'asc' | 'desc' }): AuditRecord[];
+  /** Every event in id order, with its chain fields (for verification and export). */
+  chain(): IterableIterator<ChainedEvent>;
+  /** The newest event's id and hash. */
+  head(): { id: number; hash: string } | undefined;
+  addCheckpoint(c: Omit<AuditCheckpoint, 'id'>): void;
+  checkpoints(): AuditCheckpoint[];
 }
 
 export interface MetaRepo {

@@ -1,0 +1,134 @@
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkpointMessage } from '../../src/gateway/recording/audit-verify';
+import { buildCli, gatehouse } from '../helpers/cli';
+
+/**
+ * The audit trail is a hash chain with signed checkpoints: `gatehouse audit verify` must catch an edited,
+ * a deleted and a reordered event, a forged checkpoint and a checkpoint signed by another key.
+ */
+const dirs: string[] = [];
+let pristine: string;
+
+function copyOfPristine(): string {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'gh-audit-'));
+  dirs.push(d);
+  cpSync(pristine, d, { recursive: true });
+  return d;
+}
+
+function tamper(dir: string, sql: string, ...params: unknown[]): void {
+  const db = new Database(path.join(dir, 'gatehouse.db'));
+  db.prepare(sql).run(...params);
+  db.close();
+}
+
+beforeAll(async () => {
+  buildCli();
+  pristine = mkdtempSync(path.join(os.tmpdir(), 'gh-audit-src-'));
+  dirs.push(pristine);
+  const run = (args: string[]) => gatehouse([...args, '--data-dir', pristine]);
+  await run(['agent', 'add', 'a1']);
+  await run(['agent', 'add', 'a2']);
+  await run(['connection', 'add', 'db', '--host', '127.0.0.1', '--database', 'd', '--user', 'u']);
+  await run(['grant', 'add', '--agent', 'a1', '--connection', 'db']);
+  await run(['grant', 'revoke', '--agent', 'a1', '--connection', 'db']);
+  await run(['agent', 'remove', 'a2']);
+  // Sign a checkpoint of the head, the way the server does at shutdown.
+  const db = new Database(path.join(pristine, 'gatehouse.db'));
+  const head = db.prepare('SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1').get() as { id: number; hash: string };
+  db.close();
+  const { createPrivateKey, createPublicKey } = await import('node:crypto');
+  const key = createPrivateKey(readFileSync(path.join(pristine, 'signing.key'), 'utf8'));
+  const at = Date.now();
+  tamper(
+    pristine,
+    'INSERT INTO audit_checkpoints (event_id, event_hash, at, public_key, signature) VALUES (?, ?, ?, ?, ?)',
+    head.id,
+    head.hash,
+    at,
+    createPublicKey(key).export({ type: 'spki', format: 'der' }).toString('base64'),
+    sign(null, Buffer.from(checkpointMessage(head.id, head.hash, at)), key).toString('base64'),
+  );
+});
+
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const verify = async (dir: string) => {
+  const r = await gatehouse(['audit', 'verify', '--data-dir', dir]);
+  return { code: r.code, out: r.stdout + r.stderr };
+};
+
+describe('tamper-evident audit trail', () => {
+  it('verifies an untouched chain and its checkpoint', async () => {
+    const r = await verify(pristine);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^ok: 6 events chained, 1 signed checkpoint\(s\) valid/);
+  });
+
+  it('catches an edited event', async () => {
+    const d = copyOfPristine();
+    tamper(d, `UPDATE audit_events SET detail = '{"tags":["evil"]}' WHERE id = 2`);
+    const r = await verify(d);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('gatehouse: audit chain broken at event 2: event 2 was changed after it was recorded\n');
+  });
+
+  it('catches a deleted event', async () => {
+    const d = copyOfPristine();
+    tamper(d, 'DELETE FROM audit_events WHERE id = 3');
+    expect((await verify(d)).out).toContain('broken at event 3: event 3 is missing');
+  });
+
+  it('catches reordered events', async () => {
+    const d = copyOfPristine();
+    tamper(d, 'UPDATE audit_events SET id = -1 WHERE id = 4');
+    tamper(d, 'UPDATE audit_events SET id = 4 WHERE id = 5');
+    tamper(d, 'UPDATE audit_events SET id = 5 WHERE id = -1');
+    const r = await verify(d);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('broken at event 4');
+  });
+
+  it('catches a truncated tail (which leaves a valid chain) through the signed checkpoint', async () => {
+    const d = copyOfPristine();
+    tamper(d, 'DELETE FROM audit_events WHERE id = 6');
+    const r = await verify(d);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('checkpoint 1 signs event 6, which is no longer in the chain as signed');
+  });
+
+  it('catches a forged checkpoint signature and a checkpoint signed by another key', async () => {
+    const forged = copyOfPristine();
+    tamper(forged, "UPDATE audit_checkpoints SET signature = ? WHERE id = 1", Buffer.alloc(64, 7).toString('base64'));
+    expect((await verify(forged)).out).toContain('checkpoint 1 has an invalid signature');
+
+    const swapped = copyOfPristine();
+    const other = generateKeyPairSync('ed25519');
+    const db = new Database(path.join(swapped, 'gatehouse.db'));
+    const c = db.prepare('SELECT * FROM audit_checkpoints WHERE id = 1').get() as { event_id: number; event_hash: string; at: number };
+    db.close();
+    tamper(
+      swapped,
+      'UPDATE audit_checkpoints SET public_key = ?, signature = ? WHERE id = 1',
+      other.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+      sign(null, Buffer.from(checkpointMessage(c.event_id, c.event_hash, c.at)), other.privateKey).toString('base64'),
+    );
+    expect((await verify(swapped)).out).toContain('checkpoint 1 was signed by a different key');
+  });
+
+  it('exports JSON Lines with stable field names, oldest first, filtered by time', async () => {
+    const all = (await gatehouse(['audit', 'export', '--format', 'jsonl', '--data-dir', pristine])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(all.map((e) => e.id)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Object.keys(all[0]).sort()).toEqual(['actor', 'agentName', 'at', 'clientAddress', 'connectionName', 'detail', 'id', 'kind', 'sessionId']);
+    expect(all.map((e) => e.kind)).toEqual(['agent.added', 'agent.added', 'connection.added', 'grant.added', 'grant.revoked', 'agent.removed']);
+    const future = await gatehouse(['audit', 'export', '--since', '2999-01-01T00:00:00Z', '--data-dir', pristine]);
+    expect(future.stdout).toBe('');
+    const bad = await gatehouse(['audit', 'export', '--since', 'yesterday', '--data-dir', pristine]);
+    expect(bad.code).toBe(2);
+  });
+});
