@@ -73,7 +73,7 @@ export async function startGatehouse(opts: GatehouseOptions): Promise<Gatehouse>
   const events = new EventBus();
   const signer = loadOrCreateSigningKey(dataDir);
   const audit = new AuditLog(store, events, Date.now, signer);
-  const recorder = new Recorder(store, events, log, journalFile);
+  const recorder = new Recorder(store, events, log, journalFile, audit);
   const secretBox = new SecretBox((opts.keyProvider ?? fileKeyProvider(dataDir)).getKey());
   const tls = loadOrCreateTlsCertificate(dataDir, { certFile: opts.tlsCertFile, keyFile: opts.tlsKeyFile });
   if (tls.generated) log.info('generated a self-signed TLS certificate', { fingerprint: tls.fingerprint256 });

@@ -23,7 +23,8 @@ function copyOfPristine(): string {
 
 function tamper(dir: string, sql: string, ...params: unknown[]): void {
   const db = new Database(path.join(dir, 'gatehouse.db'));
-  db.prepare(sql).run(...params);
+  if (params.length) db.prepare(sql).run(...params);
+  else db.exec(sql);
   db.close();
 }
 
@@ -130,5 +131,51 @@ describe('tamper-evident audit trail', () => {
     expect(future.stdout).toBe('');
     const bad = await gatehouse(['audit', 'export', '--since', 'yesterday', '--data-dir', pristine]);
     expect(bad.code).toBe(2);
+  });
+});
+
+describe('recordings sealed into the audit chain', () => {
+  it('chains a digest of each finished session; editing, deleting or reordering its statements is caught', async () => {
+    const { startPostgres } = await import('../helpers/postgres');
+    const { startServe } = await import('../helpers/cli');
+    const { runTool } = await import('../helpers/pg-gateway-harness');
+    const db = await startPostgres();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gh-seal-'));
+    dirs.push(dir);
+    try {
+      const serve = await startServe(dir);
+      await gatehouse(['connection', 'add', 'app', '--host', db.host, '--port', String(db.port), '--database', 'app', '--user', db.users.scram.user, '--password-stdin', '--data-dir', dir], {
+        input: db.users.scram.password,
+      });
+      const secret = JSON.parse((await gatehouse(['agent', 'add', 'bot', '--json', '--data-dir', dir])).stdout).secret;
+      await gatehouse(['grant', 'add', '--agent', 'bot', '--connection', 'app', '--data-dir', dir]);
+      const dsn = `host=127.0.0.1 port=${serve.pgPort} dbname=app user=bot password=${secret}`;
+      const r = await runTool('psql', [dsn, '-X', '-At', '-c', 'select 1', '-c', 'select 2', '-c', 'select 3']);
+      expect(r.stdout.trim()).toBe('1\n2\n3');
+      await serve.stop();
+
+      const events = (await gatehouse(['audit', 'export', '--data-dir', dir])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+      const seal = events.find((e) => e.kind === 'session.recorded');
+      expect(seal.detail).toMatchObject({ statements: 3, endReason: 'client_terminated' });
+      expect(seal.detail.digest).toMatch(/^[0-9a-f]{64}$/);
+      expect((await verify(dir)).code).toBe(0);
+
+      const cases: [string, string][] = [
+        ['edit', "UPDATE statements SET sql = 'select 42' WHERE seq = 2"],
+        ['delete', 'DELETE FROM statements WHERE seq = 3'],
+        ['reorder', 'UPDATE statements SET seq = -1 WHERE seq = 1; UPDATE statements SET seq = 1 WHERE seq = 2; UPDATE statements SET seq = 2 WHERE seq = -1'],
+      ];
+      for (const [what, sql] of cases) {
+        const copy = mkdtempSync(path.join(os.tmpdir(), 'gh-seal-copy-'));
+        dirs.push(copy);
+        cpSync(dir, copy, { recursive: true });
+        tamper(copy, sql);
+        const v = await verify(copy);
+        expect(v.code, what).toBe(1);
+        expect(v.out, what).toContain('was changed after it ended');
+      }
+    } finally {
+      await db.stop();
+    }
   });
 });

@@ -3,6 +3,8 @@ import type { EventBus } from '../core/event-bus';
 import type { Logger } from '../core/logger';
 import type { SessionEnd, SessionRecord, StatementRecord } from '../store/records';
 import type { StoreApi } from '../store/store-api';
+import type { AuditLog } from './audit-log';
+import { sessionDigest } from './session-digest';
 import { StatementJournal } from './statement-journal';
 
 /** Longest a finished statement waits in the journal before it is committed to the store. */
@@ -38,6 +40,8 @@ export class Recorder {
     private readonly events: EventBus,
     private readonly log: Logger,
     journalFile: string,
+    /** Where finished sessions' digests are chained (null: not sealed, e.g. in unit tests). */
+    private readonly audit: AuditLog | null = null,
   ) {
     this.journal = new StatementJournal(journalFile);
   }
@@ -99,12 +103,29 @@ export class Recorder {
         for (const e of ends) this.store.sessions.finish(e.id, e.end);
       });
       this.journal.clear();
+      for (const e of ends) this.sealSession(e.id);
     } catch (err) {
       // The journal still holds the statements; they are replayed at the next start.
       this.log.error('committing recordings to the store failed; they stay in the journal', { err, statements: statements.length });
       return;
     }
     this.publish(statements, ends);
+  }
+
+  /** Chain the digest of a finished session's recording into the audit trail. */
+  private sealSession(id: string): void {
+    if (!this.audit) return;
+    const rec = this.live.get(id) ?? this.store.sessions.get(id);
+    const statements = this.store.statements.listBySession(id);
+    this.audit.append({
+      kind: 'session.recorded',
+      actor: 'gatehouse',
+      agentName: rec?.agentName ?? null,
+      connectionName: rec?.connectionName ?? null,
+      sessionId: id,
+      clientAddress: rec?.clientAddress ?? null,
+      detail: { statements: statements.length, digest: sessionDigest(statements), endReason: rec?.endReason ?? null },
+    });
   }
 
   /** Flush and stop. */

@@ -1,0 +1,29 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../store/audit-chain';
+import type { StatementRecord } from '../store/records';
+
+/**
+ * SHA-256 over a session's recorded statements in order (canonical JSON, one per line, without the
+ * store's row ids). Chained into the audit trail when the session ends, so editing, deleting or
+ * reordering a recorded statement afterwards is detected by `gatehouse audit verify`.
+ */
+export function sessionDigest(statements: StatementRecord[]): string {
+  const h = createHash('sha256');
+  for (const s of statements) {
+    h.update(
+      canonicalJson({
+        seq: s.seq,
+        protocol: s.protocol,
+        sql: s.sql,
+        paramCount: s.paramCount,
+        startedAt: s.startedAt,
+        durationMs: s.durationMs,
+        commandTag: s.commandTag,
+        rows: s.rows,
+        errorCode: s.errorCode,
+      }),
+    );
+    h.update('\n');
+  }
+  return h.digest('hex');
+}
