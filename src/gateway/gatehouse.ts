@@ -99,6 +99,7 @@ export async function startGatehouse(opts: GatehouseOptions): Promise<Gatehouse>
       events,
       info,
       auditPublicKey: signer.publicKey,
+      signer,
       runtime: { closeSessions: (f, reason) => pg.closeSessions(f, reason), testConnection: (t) => testUpstream(t) },
     },
     log,

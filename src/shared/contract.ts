@@ -134,6 +134,48 @@ export const ConnectionTestResult = z.object({
 });
 export type ConnectionTestResult = z.infer<typeof ConnectionTestResult>;
 
+export const ReviewEvidenceDto = z.object({
+  sessions: z.number(),
+  statements: z.number(),
+  statementsByCommand: z.record(z.string(), z.number()),
+  denials: z.number(),
+  lastUsedAt: Iso.nullable(),
+  unused: z.boolean(),
+});
+
+export const ReviewItemDto = z.object({
+  grantId: z.string(),
+  agentName: z.string(),
+  connectionName: z.string(),
+  grantStatus: GrantStatus.nullable(),
+  grantExpiresAt: Iso.nullable(),
+  evidence: ReviewEvidenceDto,
+  decision: z.enum(['keep', 'revoke', 'expiry']).nullable(),
+  newExpiresAt: Iso.nullable(),
+  comment: z.string().nullable(),
+  decidedBy: z.string().nullable(),
+  decidedAt: Iso.nullable(),
+});
+export type ReviewItemDto = z.infer<typeof ReviewItemDto>;
+
+export const ReviewDto = z.object({
+  id: z.string(),
+  name: z.string(),
+  periodStart: Iso,
+  periodEnd: Iso,
+  scope: z.object({ agent: z.string().optional(), connection: z.string().optional() }),
+  createdAt: Iso,
+  createdBy: z.string(),
+  completedAt: Iso.nullable(),
+  completedBy: z.string().nullable(),
+  /** Signature (Ed25519, base64) over `digest`, made at completion. */
+  digest: z.string().nullable(),
+  signature: z.string().nullable(),
+  publicKey: z.string().nullable(),
+  progress: z.object({ decided: z.number(), total: z.number() }),
+});
+export type ReviewDto = z.infer<typeof ReviewDto>;
+
 const Empty = z.object({}).strict();
 
 /** Every command: name -> { input, output }. Names are `noun.verb`. */
@@ -240,6 +282,35 @@ export const commands = {
       .strict(),
     output: z.array(AuditEventDto),
   },
+  'reviews.list': { input: Empty, output: z.array(ReviewDto) },
+  'reviews.start': {
+    input: z
+      .object({
+        name: z.string().min(1).max(200),
+        periodStart: z.string().datetime({ offset: true }),
+        periodEnd: z.string().datetime({ offset: true }),
+        agent: z.string().optional(),
+        connection: z.string().optional(),
+      })
+      .strict(),
+    output: ReviewDto,
+  },
+  'reviews.get': { input: z.object({ id: z.string() }).strict(), output: z.object({ review: ReviewDto, items: z.array(ReviewItemDto) }) },
+  'reviews.decide': {
+    input: z
+      .object({
+        id: z.string(),
+        grantId: z.string(),
+        decision: z.enum(['keep', 'revoke', 'expiry']),
+        /** For `expiry`: the new lifetime from now. */
+        expiresInSeconds: z.number().int().positive().optional(),
+        comment: z.string().max(2000).optional(),
+      })
+      .strict(),
+    output: ReviewItemDto,
+  },
+  'reviews.complete': { input: z.object({ id: z.string() }).strict(), output: ReviewDto },
+
   /** Walk the tamper-evident audit chain and its signed checkpoints. */
   'audit.verify': {
     input: Empty,

@@ -2,6 +2,7 @@ import type { CommandName, CommandOutput, CommandParsedInput, ConnectionTestResu
 import type { AuditLog } from '../recording/audit-log';
 import type { EventBus } from '../core/event-bus';
 import type { SecretBox } from '../identity/secret-box';
+import type { Signer } from '../identity/signing-key';
 import type { UpstreamTarget } from '../postgres/upstream';
 import type { StoreApi } from '../store/store-api';
 
@@ -22,6 +23,8 @@ export interface ApiDeps {
   info: () => ServerInfoDto;
   /** The installation's signing key; audit checkpoints signed by any other key fail verification. */
   auditPublicKey?: string | null;
+  /** Signs completed reviews (and, later, evidence packs). */
+  signer?: Signer | null;
   now?: () => number;
 }
 

@@ -5,6 +5,7 @@ import { agentCommands } from './agent-commands';
 import type { ApiDeps, CallContext, Handlers } from './api-types';
 import { connectionCommands } from './connection-commands';
 import { grantCommands } from './grant-commands';
+import { reviewCommands } from './review-commands';
 import { sessionCommands } from './session-commands';
 
 /** The one implementation of the contract. Transports hand it raw input; it validates everything. */
@@ -19,6 +20,7 @@ export function createGatewayApi(deps: ApiDeps, log: Logger): GatewayApi {
     ...agentCommands(deps),
     ...grantCommands(deps),
     ...sessionCommands(deps),
+    ...reviewCommands(deps),
   };
   return {
     async call(command, input, ctx) {

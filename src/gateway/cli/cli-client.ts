@@ -63,6 +63,7 @@ function openLocal(dataDir: string): CliConnection {
       secretBox: new SecretBox(fileKeyProvider(dataDir).getKey()),
       audit: new AuditLog(store, events, Date.now, signer),
       auditPublicKey: signer.publicKey,
+      signer,
       events,
       runtime: { closeSessions: () => 0, testConnection: (t) => testUpstream(t) },
       info: () => ({

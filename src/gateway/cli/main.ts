@@ -7,6 +7,7 @@ import { registerAuditCommands } from './commands/audit-command';
 import { registerConnectionCommands } from './commands/connection-command';
 import { registerDemoCommand } from './commands/demo-command';
 import { registerGrantCommands } from './commands/grant-command';
+import { registerReviewCommands } from './commands/review-command';
 import { registerServeCommand } from './commands/serve-command';
 import { registerSessionCommands } from './commands/sessions-command';
 
@@ -24,6 +25,7 @@ async function main(argv: string[]): Promise<void> {
   registerGrantCommands(program);
   registerSessionCommands(program);
   registerAuditCommands(program);
+  registerReviewCommands(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();

@@ -97,6 +97,8 @@ export class ClientSession {
 
       const user = params.get('user') ?? '';
       this.agentName = user;
+      // The connection the client asked for, recorded with any refusal (even before authentication).
+      this.connectionName = params.get('database') || user;
       const agent = user ? this.deps.store.agents.getByName(user) : undefined;
       const auth = await authenticateAgent(socket, reader, agent, { cleartext: tls && this.deps.cleartextOverTls });
       if (!auth.ok) {

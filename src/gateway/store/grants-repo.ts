@@ -85,6 +85,11 @@ export class SqliteGrantsRepo implements GrantsRepo {
     return this.revokeOne.run({ id, at }).changes > 0;
   }
 
+  /** Set (or clear) a grant's expiry. */
+  setExpiry(id: string, expiresAt: number | null): void {
+    this.db.prepare('UPDATE grants SET expires_at = ? WHERE id = ?').run(expiresAt, id);
+  }
+
   revokeFor(agentId: string, connectionId: string, at: number): number {
     return this.revokeAll.run({ agent: agentId, connection: connectionId, at }).changes;
   }

@@ -135,6 +135,43 @@ export const migrations: Migration[] = [
       }
     },
   },
+  {
+    version: 3,
+    name: 'access review campaigns',
+    up(db) {
+      db.exec(`
+        CREATE TABLE review_campaigns (
+          id TEXT PRIMARY KEY,
+          name TEXT NOT NULL,
+          period_start INTEGER NOT NULL,
+          period_end INTEGER NOT NULL,
+          scope TEXT NOT NULL DEFAULT '{}',
+          created_at INTEGER NOT NULL,
+          created_by TEXT NOT NULL,
+          completed_at INTEGER,
+          completed_by TEXT,
+          digest TEXT,
+          signature TEXT,
+          public_key TEXT
+        );
+        -- One row per entitlement (a grant of an agent on a connection) under review, with its decision.
+        CREATE TABLE review_items (
+          campaign_id TEXT NOT NULL REFERENCES review_campaigns(id) ON DELETE CASCADE,
+          grant_id TEXT NOT NULL,
+          agent_id TEXT NOT NULL,
+          agent_name TEXT NOT NULL,
+          connection_id TEXT NOT NULL,
+          connection_name TEXT NOT NULL,
+          decision TEXT,
+          new_expires_at INTEGER,
+          comment TEXT,
+          decided_by TEXT,
+          decided_at INTEGER,
+          PRIMARY KEY (campaign_id, grant_id)
+        );
+      `);
+    },
+  },
 ];
 
 /** Apply every migration newer than the database's user_version, each in its own transaction. */

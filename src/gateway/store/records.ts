@@ -109,3 +109,47 @@ export interface SessionEnd {
   endReason: string;
   statementCount: number;
 }
+
+export interface ReviewCampaignRecord {
+  id: string;
+  name: string;
+  periodStart: number;
+  periodEnd: number;
+  scope: { agent?: string; connection?: string };
+  createdAt: number;
+  createdBy: string;
+  completedAt: number | null;
+  completedBy: string | null;
+  /** SHA-256 of the campaign and its decisions (canonical JSON), signed at completion. */
+  digest: string | null;
+  signature: string | null;
+  publicKey: string | null;
+}
+
+export type ReviewDecision = 'keep' | 'revoke' | 'expiry';
+
+export interface ReviewItemRecord {
+  campaignId: string;
+  grantId: string;
+  agentId: string;
+  agentName: string;
+  connectionId: string;
+  connectionName: string;
+  decision: ReviewDecision | null;
+  newExpiresAt: number | null;
+  comment: string | null;
+  decidedBy: string | null;
+  decidedAt: number | null;
+}
+
+/** What an entitlement was used for during a review period. */
+export interface EntitlementEvidence {
+  sessions: number;
+  statements: number;
+  /** Statements by command (first word of the command tag: SELECT, INSERT, ...; ERROR for failed ones). */
+  statementsByCommand: Record<string, number>;
+  /** Refusals of this agent on this connection (auth failures, access denials) in the period. */
+  denials: number;
+  /** Start of the newest session in the period, or null. */
+  lastUsedAt: number | null;
+}

@@ -10,6 +10,7 @@ import type {
   StatementRecord,
 } from './records';
 import type { ChainedEvent } from './audit-chain';
+import type { SqliteReviewsRepo } from './reviews-repo';
 
 /**
  * What the rest of the gateway may ask of the store. Implemented by `Store` (store.ts) over
@@ -46,6 +47,8 @@ export interface GrantsRepo {
   insert(rec: GrantRecord): void;
   /** Revoke one grant; returns true if it was active. */
   revoke(id: string, at: number): boolean;
+  /** Set (or clear) a grant's expiry. */
+  setExpiry(id: string, expiresAt: number | null): void;
   /** Revoke every active grant of agent on connection; returns how many. */
   revokeFor(agentId: string, connectionId: string, at: number): number;
 }
@@ -106,6 +109,7 @@ export interface StoreApi {
   readonly statements: StatementsRepo;
   readonly audit: AuditRepo;
   readonly meta: MetaRepo;
+  readonly reviews: SqliteReviewsRepo;
   /** Run fn in one SQLite transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T;
   close(): void;

@@ -6,6 +6,7 @@ import { SqliteGrantsRepo } from './grants-repo';
 import { migrate } from './migrations';
 import { SqliteSessionsRepo } from './sessions-repo';
 import { SqliteStatementsRepo } from './statements-repo';
+import { SqliteReviewsRepo } from './reviews-repo';
 import type { MetaRepo, StoreApi } from './store-api';
 
 /**
@@ -22,6 +23,7 @@ export class Store implements StoreApi {
   readonly sessions: SqliteSessionsRepo;
   readonly statements: SqliteStatementsRepo;
   readonly audit: SqliteAuditRepo;
+  readonly reviews: SqliteReviewsRepo;
   readonly meta: MetaRepo;
 
   private constructor(readonly db: Database.Database) {
@@ -31,6 +33,7 @@ export class Store implements StoreApi {
     this.sessions = new SqliteSessionsRepo(db);
     this.statements = new SqliteStatementsRepo(db);
     this.audit = new SqliteAuditRepo(db);
+    this.reviews = new SqliteReviewsRepo(db);
     const get = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
     const set = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
     this.meta = { get: (k) => get.get(k)?.value, set: (k, v) => void set.run(k, v) };

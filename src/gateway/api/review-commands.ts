@@ -1,0 +1,141 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { ReviewDto, ReviewItemDto } from '../../shared/contract';
+import { conflict, invalid, notFound } from '../core/errors';
+import { canonicalJson } from '../store/audit-chain';
+import type { ReviewCampaignRecord, ReviewItemRecord } from '../store/records';
+import type { ApiDeps, Handlers } from './api-types';
+
+type Names = 'reviews.list' | 'reviews.start' | 'reviews.get' | 'reviews.decide' | 'reviews.complete';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/**
+ * reviews.*: access review campaigns. A campaign covers a period and a scope; each grant in force during
+ * the period is an entitlement to decide on (keep, revoke, change expiry) with the evidence of what the
+ * agent did. Revocations take effect on the gateway at once; completion is signed.
+ */
+export function reviewCommands(deps: ApiDeps): Handlers<Names> {
+  const { store, audit } = deps;
+  const now = deps.now ?? Date.now;
+
+  const campaign = (id: string) => store.reviews.get(id) ?? (() => { throw notFound('review', id); })();
+
+  const itemDto = (c: ReviewCampaignRecord, i: ReviewItemRecord): ReviewItemDto => {
+    const e = store.reviews.evidence(i.agentId, i.connectionId, i.agentName, i.connectionName, c.periodStart, c.periodEnd);
+    const g = store.grants.get(i.grantId);
+    const t = now();
+    const grantStatus = !g ? null : g.revokedAt !== null ? 'revoked' : g.expiresAt !== null && g.expiresAt <= t ? 'expired' : 'active';
+    return {
+      grantId: i.grantId,
+      agentName: i.agentName,
+      connectionName: i.connectionName,
+      grantStatus,
+      grantExpiresAt: iso(g?.expiresAt ?? null),
+      evidence: { ...e, lastUsedAt: iso(e.lastUsedAt), unused: e.sessions === 0 },
+      decision: i.decision,
+      newExpiresAt: iso(i.newExpiresAt),
+      comment: i.comment,
+      decidedBy: i.decidedBy,
+      decidedAt: iso(i.decidedAt),
+    };
+  };
+
+  const reviewDto = (c: ReviewCampaignRecord): ReviewDto => {
+    const items = store.reviews.items(c.id);
+    return {
+      id: c.id,
+      name: c.name,
+      periodStart: iso(c.periodStart)!,
+      periodEnd: iso(c.periodEnd)!,
+      scope: c.scope,
+      createdAt: iso(c.createdAt)!,
+      createdBy: c.createdBy,
+      completedAt: iso(c.completedAt),
+      completedBy: c.completedBy,
+      digest: c.digest,
+      signature: c.signature,
+      publicKey: c.publicKey,
+      progress: { decided: items.filter((i) => i.decision !== null).length, total: items.length },
+    };
+  };
+
+  return {
+    'reviews.list': () => store.reviews.list().map(reviewDto),
+
+    'reviews.start': (input, ctx) => {
+      const periodStart = Date.parse(input.periodStart);
+      const periodEnd = Date.parse(input.periodEnd);
+      if (periodEnd <= periodStart) throw invalid('the period must end after it starts', [{ path: 'periodEnd', message: 'must be after periodStart' }]);
+      const agent = input.agent ? (store.agents.getByName(input.agent) ?? (() => { throw notFound('agent', input.agent!); })()) : undefined;
+      const connection = input.connection ? (store.connections.getByName(input.connection) ?? (() => { throw notFound('connection', input.connection!); })()) : undefined;
+      const rec: ReviewCampaignRecord = {
+        id: randomUUID(),
+        name: input.name,
+        periodStart,
+        periodEnd,
+        scope: { ...(input.agent ? { agent: input.agent } : {}), ...(input.connection ? { connection: input.connection } : {}) },
+        createdAt: now(),
+        createdBy: ctx.actor,
+        completedAt: null,
+        completedBy: null,
+        digest: null,
+        signature: null,
+        publicKey: null,
+      };
+      const entitlements = store.reviews.create(rec, { agentId: agent?.id, connectionId: connection?.id });
+      audit.append({ kind: 'review.started', actor: ctx.actor, detail: { reviewId: rec.id, name: rec.name, period: [input.periodStart, input.periodEnd], scope: rec.scope, entitlements } });
+      return reviewDto(rec);
+    },
+
+    'reviews.get': (input) => {
+      const c = campaign(input.id);
+      return { review: reviewDto(c), items: store.reviews.items(c.id).map((i) => itemDto(c, i)) };
+    },
+
+    'reviews.decide': (input, ctx) => {
+      const c = campaign(input.id);
+      if (c.completedAt !== null) throw conflict('this review is complete; its decisions can no longer change');
+      const item = store.reviews.items(c.id).find((i) => i.grantId === input.grantId);
+      if (!item) throw notFound('entitlement in this review', input.grantId);
+      if (input.decision === 'expiry' && !input.expiresInSeconds) throw invalid('an expiry decision needs expiresInSeconds', [{ path: 'expiresInSeconds', message: 'required for expiry' }]);
+      const t = now();
+      const newExpiresAt = input.decision === 'expiry' ? t + input.expiresInSeconds! * 1000 : null;
+      let sessionsClosed = 0;
+      // Enforce on the gateway at once.
+      if (input.decision === 'revoke') {
+        if (store.grants.revoke(item.grantId, t) && !store.grants.findActive(item.agentId, item.connectionId, t)) {
+          sessionsClosed = deps.runtime.closeSessions({ agentId: item.agentId, connectionId: item.connectionId }, 'grant_revoked');
+        }
+      } else if (input.decision === 'expiry') {
+        store.grants.setExpiry(item.grantId, newExpiresAt);
+      }
+      store.reviews.decide({ campaignId: c.id, grantId: item.grantId, decision: input.decision, newExpiresAt, comment: input.comment ?? null, decidedBy: ctx.actor, decidedAt: t });
+      audit.append({
+        kind: 'review.decided',
+        actor: ctx.actor,
+        agentName: item.agentName,
+        connectionName: item.connectionName,
+        detail: { reviewId: c.id, grantId: item.grantId, decision: input.decision, newExpiresAt: iso(newExpiresAt), comment: input.comment ?? null, sessionsClosed },
+      });
+      return itemDto(c, store.reviews.items(c.id).find((i) => i.grantId === item.grantId)!);
+    },
+
+    'reviews.complete': (input, ctx) => {
+      const c = campaign(input.id);
+      if (c.completedAt !== null) throw conflict('this review is already complete');
+      const items = store.reviews.items(c.id);
+      const open = items.filter((i) => i.decision === null);
+      if (open.length) throw conflict(`${open.length} entitlement(s) still need a decision`);
+      if (!deps.signer) throw conflict('no signing key is available to sign the review');
+      const completedAt = now();
+      const body = {
+        review: { id: c.id, name: c.name, periodStart: c.periodStart, periodEnd: c.periodEnd, scope: c.scope, createdAt: c.createdAt, createdBy: c.createdBy, completedAt, completedBy: ctx.actor },
+        items: items.map((i) => itemDto(c, i)).map(({ grantStatus: _s, grantExpiresAt: _e, ...rest }) => rest),
+      };
+      const digest = createHash('sha256').update(canonicalJson(body)).digest('hex');
+      store.reviews.complete(c.id, { completedAt, completedBy: ctx.actor, digest, signature: deps.signer.sign(digest), publicKey: deps.signer.publicKey });
+      audit.append({ kind: 'review.completed', actor: ctx.actor, detail: { reviewId: c.id, digest, entitlements: items.length } });
+      return reviewDto(campaign(c.id));
+    },
+  };
+}
