@@ -1,0 +1,526 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GatehouseError } from '../../src/gateway/core/errors';
+import { findChainBreak, GENESIS_HASH } from '../../src/gateway/store/audit-chain';
+import { migrations } from '../../src/gateway/store/migrations';
+import type { AgentRecord, ConnectionRecord, GrantRecord, SessionRecord, StatementRecord } from '../../src/gateway/store/records';
+import { Store } from '../../src/gateway/store/store';
+
+const LATEST = migrations[migrations.length - 1].version;
+const T0 = 1_700_000_000_000;
+
+const conn = (id: string, name: string, extra: Partial<ConnectionRecord> = {}): ConnectionRecord => ({
+  id,
+  name,
+  kind: 'postgres',
+  host: 'db.internal',
+  port: 5432,
+  database: 'app',
+  username: 'app_user',
+  tlsMode: 'require',
+  secretEnc: Buffer.from([1, 2, 3, 0, 255]),
+  tags: ['prod', 'eu'],
+  createdAt: T0,
+  updatedAt: T0,
+  ...extra,
+});
+
+const agent = (id: string, name: string, extra: Partial<AgentRecord> = {}): AgentRecord => ({
+  id,
+  name,
+  secretVerifier: `SCRAM-SHA-256$4096:c2FsdA==$${id}:${id}`,
+  tags: ['bot'],
+  disabled: false,
+  createdAt: T0,
+  ...extra,
+});
+
+const grant = (id: string, agentId: string, connectionId: string, extra: Partial<GrantRecord> = {}): GrantRecord => ({
+  id,
+  agentId,
+  connectionId,
+  createdAt: T0,
+  expiresAt: null,
+  revokedAt: null,
+  createdBy: 'admin',
+  ...extra,
+});
+
+const session = (id: string, startedAt: number, extra: Partial<SessionRecord> = {}): SessionRecord => ({
+  id,
+  protocol: 'postgres',
+  agentId: 'a1',
+  agentName: 'alpha',
+  connectionId: 'c1',
+  connectionName: 'main',
+  clientAddress: '127.0.0.1:5555',
+  tls: true,
+  startedAt,
+  endedAt: null,
+  bytesIn: 0,
+  bytesOut: 0,
+  endReason: null,
+  statementCount: 0,
+  ...extra,
+});
+
+const stmt = (sessionId: string, seq: number, extra: Partial<StatementRecord> = {}): StatementRecord => ({
+  sessionId,
+  seq,
+  protocol: 'simple',
+  sql: `SELECT ${seq}`,
+  paramCount: 0,
+  startedAt: T0 + seq,
+  durationMs: 1.5,
+  commandTag: 'SELECT 1',
+  rows: 1,
+  errorCode: null,
+  ...extra,
+});
+
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a throw');
+}
+
+const expectConflict = (fn: () => unknown, name: string) => {
+  const err = thrown(fn);
+  expect(err).toBeInstanceOf(GatehouseError);
+  expect((err as GatehouseError).code).toBe('conflict');
+  expect((err as Error).message).toContain(name);
+};
+
+let store: Store;
+beforeEach(() => {
+  store = Store.open(':memory:');
+});
+afterEach(() => store.close());
+
+describe('connections repo', () => {
+  it('inserts, reads back every field, lists by name, updates and removes', () => {
+    store.connections.insert(conn('c2', 'zeta'));
+    store.connections.insert(conn('c1', 'alpha', { secretEnc: null, tlsMode: 'disable', tags: [] }));
+    expect(store.connections.list().map((c) => c.name)).toEqual(['alpha', 'zeta']);
+    expect(store.connections.getById('c2')).toEqual(conn('c2', 'zeta'));
+    expect(store.connections.getByName('alpha')).toEqual(conn('c1', 'alpha', { secretEnc: null, tlsMode: 'disable', tags: [] }));
+    expect(store.connections.getById('nope')).toBeUndefined();
+    expect(store.connections.getByName('nope')).toBeUndefined();
+
+    const updated = store.connections.update('c2', { host: 'db2', port: 6543, tags: ['x'], updatedAt: T0 + 5, secretEnc: Buffer.from('s') });
+    expect(updated).toMatchObject({ id: 'c2', name: 'zeta', host: 'db2', port: 6543, tags: ['x'], updatedAt: T0 + 5, createdAt: T0 });
+    expect(updated.secretEnc?.toString()).toBe('s');
+    expect(store.connections.update('c2', { name: 'omega' }).name).toBe('omega');
+    expect(store.connections.getByName('zeta')).toBeUndefined();
+
+    expect(() => store.connections.update('nope', { host: 'h' })).toThrow(GatehouseError);
+    expect(store.connections.remove('c1')).toBe(true);
+    expect(store.connections.remove('c1')).toBe(false);
+    expect(store.connections.list().map((c) => c.id)).toEqual(['c2']);
+  });
+
+  it('throws a conflict on a taken name, on insert and on rename', () => {
+    store.connections.insert(conn('c1', 'main'));
+    store.connections.insert(conn('c2', 'other'));
+    expectConflict(() => store.connections.insert(conn('c3', 'main')), 'main');
+    expectConflict(() => store.connections.update('c2', { name: 'main' }), 'main');
+    expect(store.connections.getById('c2')?.name).toBe('other');
+    expect(store.connections.list()).toHaveLength(2);
+  });
+});
+
+describe('agents repo', () => {
+  it('inserts, reads back every field, lists by name, updates and removes', () => {
+    store.agents.insert(agent('a2', 'zed'));
+    store.agents.insert(agent('a1', 'amy', { disabled: true, tags: [] }));
+    expect(store.agents.list().map((a) => a.name)).toEqual(['amy', 'zed']);
+    expect(store.agents.getById('a2')).toEqual(agent('a2', 'zed'));
+    expect(store.agents.getByName('amy')).toEqual(agent('a1', 'amy', { disabled: true, tags: [] }));
+    expect(store.agents.getByName('nope')).toBeUndefined();
+    expect(store.agents.getById('nope')).toBeUndefined();
+
+    expect(store.agents.update('a1', { disabled: false, tags: ['t'], secretVerifier: 'v2' })).toMatchObject({ disabled: false, tags: ['t'], secretVerifier: 'v2', name: 'amy' });
+    expect(store.agents.update('a1', { name: 'ann' }).name).toBe('ann');
+    // An empty patch changes nothing.
+    expect(store.agents.update('a1', {})).toEqual(store.agents.getById('a1'));
+    expect(() => store.agents.update('nope', { disabled: true })).toThrow(GatehouseError);
+
+    expect(store.agents.remove('a2')).toBe(true);
+    expect(store.agents.remove('a2')).toBe(false);
+    expect(store.agents.list().map((a) => a.id)).toEqual(['a1']);
+  });
+
+  it('throws a conflict on a taken name, on insert and on rename', () => {
+    store.agents.insert(agent('a1', 'alpha'));
+    store.agents.insert(agent('a2', 'beta'));
+    expectConflict(() => store.agents.insert(agent('a3', 'alpha')), 'alpha');
+    expectConflict(() => store.agents.update('a2', { name: 'alpha' }), 'alpha');
+    expect(store.agents.getById('a2')?.name).toBe('beta');
+  });
+});
+
+describe('grants repo', () => {
+  beforeEach(() => {
+    store.agents.insert(agent('a1', 'alpha'));
+    store.agents.insert(agent('a2', 'beta'));
+    store.connections.insert(conn('c1', 'main'));
+    store.connections.insert(conn('c2', 'replica'));
+  });
+
+  it('get and list join names; list filters by agent, connection and activity', () => {
+    store.grants.insert(grant('g1', 'a1', 'c1'));
+    store.grants.insert(grant('g2', 'a1', 'c2', { expiresAt: T0 + 100 }));
+    store.grants.insert(grant('g3', 'a2', 'c1', { revokedAt: T0 + 1 }));
+    expect(store.grants.get('g1')).toEqual({ ...grant('g1', 'a1', 'c1'), agentName: 'alpha', connectionName: 'main' });
+    expect(store.grants.get('nope')).toBeUndefined();
+
+    const ids = (f: Parameters<typeof store.grants.list>[0]) => store.grants.list(f).map((g) => g.id);
+    expect(ids({ includeInactive: true, now: T0 })).toEqual(['g1', 'g2', 'g3']);
+    expect(ids({ includeInactive: false, now: T0 })).toEqual(['g1', 'g2']);
+    expect(ids({ includeInactive: false, now: T0 + 100 })).toEqual(['g1']);
+    expect(ids({ agentId: 'a1', includeInactive: true, now: T0 })).toEqual(['g1', 'g2']);
+    expect(ids({ connectionId: 'c1', includeInactive: true, now: T0 })).toEqual(['g1', 'g3']);
+    expect(ids({ agentId: 'a2', connectionId: 'c1', includeInactive: false, now: T0 })).toEqual([]);
+  });
+
+  it('an unknown agent or connection is refused by the foreign keys', () => {
+    expect(() => store.grants.insert(grant('gx', 'nope', 'c1'))).toThrow();
+    expect(() => store.grants.insert(grant('gy', 'a1', 'nope'))).toThrow();
+  });
+
+  it('findActive honours expiry (exclusive) and revocation', () => {
+    expect(store.grants.findActive('a1', 'c1', T0)).toBeUndefined();
+    store.grants.insert(grant('g1', 'a1', 'c1', { expiresAt: T0 + 1000 }));
+    expect(store.grants.findActive('a1', 'c1', T0)?.id).toBe('g1');
+    expect(store.grants.findActive('a1', 'c1', T0 + 999)?.id).toBe('g1');
+    expect(store.grants.findActive('a1', 'c1', T0 + 1000)).toBeUndefined();
+    expect(store.grants.findActive('a1', 'c2', T0)).toBeUndefined();
+    expect(store.grants.findActive('a2', 'c1', T0)).toBeUndefined();
+
+    store.grants.setExpiry('g1', null);
+    expect(store.grants.findActive('a1', 'c1', T0 + 10_000_000)?.id).toBe('g1');
+    store.grants.setExpiry('g1', T0 + 5);
+    expect(store.grants.get('g1')?.expiresAt).toBe(T0 + 5);
+    expect(store.grants.findActive('a1', 'c1', T0 + 10)).toBeUndefined();
+    store.grants.setExpiry('g1', null);
+
+    expect(store.grants.revoke('g1', T0 + 20)).toBe(true);
+    expect(store.grants.get('g1')?.revokedAt).toBe(T0 + 20);
+    expect(store.grants.findActive('a1', 'c1', T0)).toBeUndefined();
+    // Revoking again (or a grant that does not exist) reports false and keeps the first revocation time.
+    expect(store.grants.revoke('g1', T0 + 30)).toBe(false);
+    expect(store.grants.get('g1')?.revokedAt).toBe(T0 + 20);
+    expect(store.grants.revoke('nope', T0)).toBe(false);
+  });
+
+  it('revoke of an already expired grant reports false', () => {
+    store.grants.insert(grant('g1', 'a1', 'c1', { expiresAt: T0 + 10 }));
+    expect(store.grants.revoke('g1', T0 + 10)).toBe(false);
+    expect(store.grants.get('g1')?.revokedAt).toBeNull();
+  });
+
+  it('revokeFor revokes every active grant of the pair and only those', () => {
+    store.grants.insert(grant('g1', 'a1', 'c1'));
+    store.grants.insert(grant('g2', 'a1', 'c1', { expiresAt: T0 + 1000 }));
+    store.grants.insert(grant('g3', 'a1', 'c1', { revokedAt: T0 }));
+    store.grants.insert(grant('g4', 'a1', 'c1', { expiresAt: T0 + 1 }));
+    store.grants.insert(grant('g5', 'a1', 'c2'));
+    store.grants.insert(grant('g6', 'a2', 'c1'));
+    expect(store.grants.revokeFor('a1', 'c1', T0 + 5)).toBe(2);
+    expect(store.grants.get('g1')?.revokedAt).toBe(T0 + 5);
+    expect(store.grants.get('g2')?.revokedAt).toBe(T0 + 5);
+    expect(store.grants.get('g3')?.revokedAt).toBe(T0);
+    expect(store.grants.get('g4')?.revokedAt).toBeNull();
+    expect(store.grants.findActive('a1', 'c1', T0 + 5)).toBeUndefined();
+    expect(store.grants.findActive('a1', 'c2', T0 + 5)?.id).toBe('g5');
+    expect(store.grants.findActive('a2', 'c1', T0 + 5)?.id).toBe('g6');
+    expect(store.grants.revokeFor('a1', 'c1', T0 + 6)).toBe(0);
+  });
+
+  it('removing an agent or a connection removes its grants', () => {
+    store.grants.insert(grant('g1', 'a1', 'c1'));
+    store.grants.insert(grant('g2', 'a1', 'c2'));
+    store.grants.insert(grant('g3', 'a2', 'c1'));
+    store.grants.insert(grant('g4', 'a2', 'c2'));
+    expect(store.agents.remove('a1')).toBe(true);
+    expect(store.grants.get('g1')).toBeUndefined();
+    expect(store.grants.get('g2')).toBeUndefined();
+    expect(store.connections.remove('c1')).toBe(true);
+    expect(store.grants.get('g3')).toBeUndefined();
+    expect(store.grants.list({ includeInactive: true, now: T0 }).map((g) => g.id)).toEqual(['g4']);
+    expect((store.db.prepare('SELECT count(*) AS n FROM grants').get() as { n: number }).n).toBe(1);
+  });
+});
+
+describe('sessions repo', () => {
+  it('inserts, gets and finishes a session', () => {
+    store.sessions.insert(session('s1', T0, { tls: false }));
+    expect(store.sessions.get('s1')).toEqual(session('s1', T0, { tls: false }));
+    expect(store.sessions.get('nope')).toBeUndefined();
+    store.sessions.finish('s1', { endedAt: T0 + 10, bytesIn: 100, bytesOut: 2000, endReason: 'client_closed', statementCount: 3 });
+    expect(store.sessions.get('s1')).toMatchObject({ endedAt: T0 + 10, bytesIn: 100, bytesOut: 2000, endReason: 'client_closed', statementCount: 3 });
+  });
+
+  it('lists newest first with keyset paging (before) and a total over the whole filter', () => {
+    // Two sessions share a start time, so the id breaks the tie.
+    const all = [
+      session('s1', T0 + 1),
+      session('s2', T0 + 2),
+      session('s3a', T0 + 3),
+      session('s3b', T0 + 3),
+      session('s4', T0 + 4),
+    ];
+    for (const s of [...all].reverse()) store.sessions.insert(s);
+    const order = ['s4', 's3b', 's3a', 's2', 's1'];
+
+    const p1 = store.sessions.list({ limit: 2 });
+    expect(p1.items.map((s) => s.id)).toEqual(order.slice(0, 2));
+    expect(p1.total).toBe(5);
+    const p2 = store.sessions.list({ limit: 2, before: p1.items.at(-1)!.id });
+    expect(p2.items.map((s) => s.id)).toEqual(order.slice(2, 4));
+    expect(p2.total).toBe(5);
+    const p3 = store.sessions.list({ limit: 2, before: p2.items.at(-1)!.id });
+    expect(p3.items.map((s) => s.id)).toEqual(['s1']);
+    expect(store.sessions.list({ limit: 2, before: 's1' }).items).toEqual([]);
+    expect(store.sessions.list({ limit: 10 }).items.map((s) => s.id)).toEqual(order);
+    // Page boundary inside a tie.
+    expect(store.sessions.list({ limit: 10, before: 's3b' }).items.map((s) => s.id)).toEqual(['s3a', 's2', 's1']);
+  });
+
+  it('filters by agent, connection and active sessions, with matching totals and paging', () => {
+    store.sessions.insert(session('s1', T0 + 1, { agentName: 'alpha', connectionName: 'main' }));
+    store.sessions.insert(session('s2', T0 + 2, { agentName: 'beta', connectionName: 'main' }));
+    store.sessions.insert(session('s3', T0 + 3, { agentName: 'alpha', connectionName: 'replica', endedAt: T0 + 4, endReason: 'client_closed' }));
+    store.sessions.insert(session('s4', T0 + 5, { agentName: 'alpha', connectionName: 'main' }));
+
+    const q = (x: Omit<Parameters<typeof store.sessions.list>[0], 'limit'>, limit = 10) => {
+      const r = store.sessions.list({ limit, ...x });
+      return { ids: r.items.map((s) => s.id), total: r.total };
+    };
+    expect(q({ agentName: 'alpha' })).toEqual({ ids: ['s4', 's3', 's1'], total: 3 });
+    expect(q({ connectionName: 'main' })).toEqual({ ids: ['s4', 's2', 's1'], total: 3 });
+    expect(q({ agentName: 'alpha', connectionName: 'main' })).toEqual({ ids: ['s4', 's1'], total: 2 });
+    expect(q({ activeOnly: true })).toEqual({ ids: ['s4', 's2', 's1'], total: 3 });
+    expect(q({ agentName: 'alpha', activeOnly: true })).toEqual({ ids: ['s4', 's1'], total: 2 });
+    expect(q({ agentName: 'nobody' })).toEqual({ ids: [], total: 0 });
+    expect(q({ agentName: 'alpha', before: 's4' }, 1)).toEqual({ ids: ['s3'], total: 3 });
+    expect(q({ agentName: 'alpha', before: 's3' }, 1)).toEqual({ ids: ['s1'], total: 3 });
+  });
+
+  it('closeOrphans ends open sessions as gateway_crashed with their statement count', () => {
+    store.sessions.insert(session('open1', T0));
+    store.sessions.insert(session('open2', T0 + 1));
+    store.sessions.insert(session('done', T0 + 2, { endedAt: T0 + 3, endReason: 'client_closed', statementCount: 7 }));
+    store.statements.insertMany([stmt('open1', 1), stmt('open1', 2), stmt('done', 1)]);
+    expect(store.sessions.closeOrphans(T0 + 100)).toBe(2);
+    expect(store.sessions.get('open1')).toMatchObject({ endedAt: T0 + 100, endReason: 'gateway_crashed', statementCount: 2 });
+    expect(store.sessions.get('open2')).toMatchObject({ endedAt: T0 + 100, endReason: 'gateway_crashed', statementCount: 0 });
+    expect(store.sessions.get('done')).toMatchObject({ endedAt: T0 + 3, endReason: 'client_closed', statementCount: 7 });
+    expect(store.sessions.closeOrphans(T0 + 200)).toBe(0);
+    expect(store.sessions.list({ limit: 10, activeOnly: true }).total).toBe(0);
+  });
+});
+
+describe('statements repo', () => {
+  it('inserts with ids, lists by session in seq order with paging, and counts', () => {
+    const recs = [stmt('s1', 2), stmt('s1', 1, { protocol: 'extended', paramCount: 2, commandTag: null, rows: null, errorCode: '42P01' }), stmt('s1', 3), stmt('s2', 1)];
+    store.statements.insertMany(recs);
+    expect(recs.every((r) => typeof r.id === 'number' && r.id > 0)).toBe(true);
+    expect(new Set(recs.map((r) => r.id)).size).toBe(4);
+    const list = store.statements.listBySession('s1');
+    expect(list.map((s) => s.seq)).toEqual([1, 2, 3]);
+    expect(list[0]).toEqual(recs[1]);
+    expect(store.statements.listBySession('s1', { limit: 1 }).map((s) => s.seq)).toEqual([1]);
+    expect(store.statements.listBySession('s1', { afterSeq: 1, limit: 1 }).map((s) => s.seq)).toEqual([2]);
+    expect(store.statements.listBySession('s1', { afterSeq: 3 })).toEqual([]);
+    expect(store.statements.countBySession('s1')).toBe(3);
+    expect(store.statements.countBySession('none')).toBe(0);
+  });
+
+  it('refuses a duplicate (session, seq) unless ignoreExisting, which skips it', () => {
+    store.statements.insertMany([stmt('s1', 1)]);
+    expect(() => store.statements.insertMany([stmt('s1', 1, { sql: 'changed' })])).toThrow();
+    store.statements.insertMany([stmt('s1', 1, { sql: 'changed' }), stmt('s1', 2)], { ignoreExisting: true });
+    expect(store.statements.listBySession('s1').map((s) => s.sql)).toEqual(['SELECT 1', 'SELECT 2']);
+  });
+
+  it('a failing batch inside a transaction leaves nothing behind', () => {
+    expect(() => store.transaction(() => store.statements.insertMany([stmt('s1', 1), stmt('s1', 2), stmt('s1', 1)]))).toThrow();
+    expect(store.statements.countBySession('s1')).toBe(0);
+    // Nested transactions join the outer one.
+    store.transaction(() => {
+      store.statements.insertMany([stmt('s1', 1)]);
+      store.transaction(() => store.statements.insertMany([stmt('s1', 2)]));
+    });
+    expect(store.statements.countBySession('s1')).toBe(2);
+  });
+});
+
+describe('audit repo', () => {
+  const ev = (i: number, extra: Record<string, unknown> = {}) => ({
+    at: T0 + i,
+    kind: i % 2 ? 'auth.failed' : 'session.start',
+    actor: 'gateway',
+    agentName: i % 3 ? 'alpha' : 'beta',
+    connectionName: 'main',
+    sessionId: null,
+    clientAddress: '127.0.0.1',
+    detail: { i, nested: { b: 2, a: 1 } },
+    ...extra,
+  });
+
+  it('appends a hash chain and lists with filters and order', () => {
+    expect(store.audit.head()).toBeUndefined();
+    for (let i = 1; i <= 6; i++) expect(store.audit.append(ev(i))).toBe(i);
+    const events = [...store.audit.chain()];
+    expect(events.map((e) => e.id)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(events[0].prevHash).toBe(GENESIS_HASH);
+    expect(events[1].prevHash).toBe(events[0].hash);
+    expect(findChainBreak(events)).toBeNull();
+    expect(store.audit.head()).toEqual({ id: 6, hash: events[5].hash });
+    expect(events[2]).toMatchObject({ ...ev(3), id: 3 });
+
+    expect(store.audit.list({ limit: 10 }).map((e) => e.id)).toEqual([6, 5, 4, 3, 2, 1]);
+    expect(store.audit.list({ limit: 2, order: 'asc' }).map((e) => e.id)).toEqual([1, 2]);
+    expect(store.audit.list({ limit: 10, kind: 'auth.failed' }).map((e) => e.id)).toEqual([5, 3, 1]);
+    expect(store.audit.list({ limit: 10, agentName: 'beta' }).map((e) => e.id)).toEqual([6, 3]);
+    expect(store.audit.list({ limit: 10, afterId: 4, order: 'asc' }).map((e) => e.id)).toEqual([5, 6]);
+    expect(store.audit.list({ limit: 10, since: T0 + 5 }).map((e) => e.id)).toEqual([6, 5]);
+  });
+
+  it('an edited event breaks the chain', () => {
+    for (let i = 1; i <= 3; i++) store.audit.append(ev(i));
+    store.db.prepare("UPDATE audit_events SET actor = 'mallory' WHERE id = 2").run();
+    expect(findChainBreak(store.audit.chain())).toMatchObject({ id: 2, problem: 'content' });
+  });
+
+  it('stores and lists checkpoints', () => {
+    store.audit.append(ev(1));
+    const head = store.audit.head()!;
+    expect(store.audit.checkpoints()).toEqual([]);
+    store.audit.addCheckpoint({ eventId: head.id, eventHash: head.hash, at: T0 + 9, publicKey: 'pk', signature: 'sig' });
+    expect(store.audit.checkpoints()).toEqual([{ id: 1, eventId: 1, eventHash: head.hash, at: T0 + 9, publicKey: 'pk', signature: 'sig' }]);
+  });
+});
+
+describe('meta repo', () => {
+  it('gets, sets and overwrites', () => {
+    expect(store.meta.get('k')).toBeUndefined();
+    store.meta.set('k', 'v1');
+    expect(store.meta.get('k')).toBe('v1');
+    store.meta.set('k', 'v2');
+    expect(store.meta.get('k')).toBe('v2');
+  });
+});
+
+describe('reviews repo', () => {
+  it('creates a campaign over grants in force during the period, records decisions, completes, and gathers evidence', () => {
+    store.agents.insert(agent('a1', 'alpha'));
+    store.agents.insert(agent('a2', 'beta'));
+    store.connections.insert(conn('c1', 'main'));
+    store.grants.insert(grant('g1', 'a1', 'c1'));
+    store.grants.insert(grant('g2', 'a2', 'c1', { revokedAt: T0 + 5 })); // revoked before the period
+    store.grants.insert(grant('g3', 'a2', 'c1', { createdAt: T0 + 500 })); // created after the period
+    const period = { periodStart: T0 + 10, periodEnd: T0 + 100 };
+    const n = store.reviews.create(
+      { id: 'r1', name: 'Q1', ...period, scope: {}, createdAt: T0 + 200, createdBy: 'admin', completedAt: null, completedBy: null, digest: null, signature: null, publicKey: null },
+      {},
+    );
+    expect(n).toBe(1);
+    expect(store.reviews.get('r1')).toMatchObject({ id: 'r1', name: 'Q1', scope: {}, completedAt: null });
+    expect(store.reviews.get('nope')).toBeUndefined();
+    expect(store.reviews.list().map((c) => c.id)).toEqual(['r1']);
+    expect(store.reviews.items('r1')).toEqual([
+      { campaignId: 'r1', grantId: 'g1', agentId: 'a1', agentName: 'alpha', connectionId: 'c1', connectionName: 'main', decision: null, newExpiresAt: null, comment: null, decidedBy: null, decidedAt: null },
+    ]);
+
+    store.reviews.decide({ campaignId: 'r1', grantId: 'g1', decision: 'keep', newExpiresAt: null, comment: 'ok', decidedBy: 'admin', decidedAt: T0 + 300 });
+    expect(store.reviews.items('r1')[0]).toMatchObject({ decision: 'keep', comment: 'ok', decidedBy: 'admin', decidedAt: T0 + 300 });
+    store.reviews.complete('r1', { completedAt: T0 + 400, completedBy: 'admin', digest: 'd', signature: 's', publicKey: 'p' });
+    expect(store.reviews.get('r1')).toMatchObject({ completedAt: T0 + 400, completedBy: 'admin', digest: 'd', signature: 's', publicKey: 'p' });
+
+    store.sessions.insert(session('s1', T0 + 20, { agentId: 'a1', agentName: 'alpha', connectionId: 'c1', connectionName: 'main' }));
+    store.sessions.insert(session('s2', T0 + 50, { agentId: 'a1', agentName: 'alpha', connectionId: 'c1', connectionName: 'main' }));
+    store.sessions.insert(session('s3', T0 + 500, { agentId: 'a1', agentName: 'alpha', connectionId: 'c1', connectionName: 'main' }));
+    store.statements.insertMany([
+      stmt('s1', 1, { commandTag: 'SELECT 3' }),
+      stmt('s1', 2, { commandTag: 'INSERT 0 1' }),
+      stmt('s2', 1, { commandTag: null, errorCode: '42P01' }),
+      stmt('s3', 1, { commandTag: 'DELETE 1' }),
+    ]);
+    store.audit.append({ at: T0 + 30, kind: 'access.denied', actor: 'gateway', agentName: 'alpha', connectionName: 'main', sessionId: null, clientAddress: null, detail: {} });
+    expect(store.reviews.evidence('a1', 'c1', 'alpha', 'main', period.periodStart, period.periodEnd)).toEqual({
+      sessions: 2,
+      statements: 3,
+      statementsByCommand: { ERROR: 1, INSERT: 1, SELECT: 1 },
+      denials: 1,
+      lastUsedAt: T0 + 50,
+    });
+  });
+});
+
+describe('store file', () => {
+  const dirs: string[] = [];
+  afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const tempFile = () => {
+    const d = mkdtempSync(path.join(os.tmpdir(), 'gh-store-'));
+    dirs.push(d);
+    return path.join(d, 'gatehouse.db');
+  };
+
+  it('is in WAL mode with foreign keys on, at the latest schema version', () => {
+    const file = tempFile();
+    const s = Store.open(file);
+    try {
+      expect(s.db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(s.db.pragma('foreign_keys', { simple: true })).toBe(1);
+      expect(s.db.pragma('user_version', { simple: true })).toBe(LATEST);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('keeps data across reopen and does not re-run migrations', () => {
+    const file = tempFile();
+    const s1 = Store.open(file);
+    s1.agents.insert(agent('a1', 'alpha'));
+    s1.connections.insert(conn('c1', 'main'));
+    s1.grants.insert(grant('g1', 'a1', 'c1'));
+    s1.audit.append({ at: T0, kind: 'k', actor: 'x', agentName: null, connectionName: null, sessionId: null, clientAddress: null, detail: {} });
+    s1.meta.set('marker', 'kept');
+    const head = s1.audit.head();
+    s1.close();
+    s1.close(); // idempotent
+
+    // Reopening must not replay a migration: re-running version 1 would fail on CREATE TABLE.
+    const s2 = Store.open(file);
+    try {
+      expect(s2.db.pragma('user_version', { simple: true })).toBe(LATEST);
+      expect(s2.db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(s2.agents.getByName('alpha')?.id).toBe('a1');
+      expect(s2.connections.getByName('main')?.secretEnc).toEqual(Buffer.from([1, 2, 3, 0, 255]));
+      expect(s2.grants.findActive('a1', 'c1', T0)?.id).toBe('g1');
+      expect(s2.meta.get('marker')).toBe('kept');
+      expect(s2.audit.head()).toEqual(head);
+      expect(findChainBreak(s2.audit.chain())).toBeNull();
+    } finally {
+      s2.close();
+    }
+    const s3 = Store.open(file);
+    expect(s3.db.pragma('user_version', { simple: true })).toBe(LATEST);
+    s3.close();
+  });
+
+  it('refuses a store written by a newer schema', () => {
+    const file = tempFile();
+    const s = Store.open(file);
+    s.db.pragma(`user_version = ${LATEST + 1}`);
+    s.close();
+    expect(() => Store.open(file)).toThrow(/newer Gatehouse/);
+  });
+});
