@@ -524,3 +524,11 @@ describe('store file', () => {
     expect(() => Store.open(file)).toThrow(/newer Gatehouse/);
   });
 });
+
+describe('store edge cases', () => {
+  it('refuses to page from an unknown session instead of restarting at the top', () => {
+    const store = Store.open(':memory:');
+    expect(() => store.sessions.list({ limit: 10, before: 'no-such-session' })).toThrow(/unknown session "no-such-session"/);
+    store.close();
+  });
+});

@@ -2,6 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import type { SessionEnd, SessionListQuery, SessionRecord } from './records';
 import type { SessionsRepo } from './store-api';
 import type { Db } from './sql-helpers';
+import { invalid } from '../core/errors';
 
 interface Row {
   id: string;
@@ -105,11 +106,11 @@ export class SqliteSessionsRepo implements SessionsRepo {
     const page = [...where];
     if (q.before) {
       const anchor = this.byId.get(q.before);
-      if (anchor) {
-        page.push('(started_at < @bStart OR (started_at = @bStart AND id < @bId))');
-        params.bStart = anchor.started_at;
-        params.bId = anchor.id;
-      }
+      // Paging from a session that doesn't exist is a caller error, not "start from the top".
+      if (!anchor) throw invalid(`unknown session "${q.before}" in before`, [{ path: 'before', message: 'no such session' }]);
+      page.push('(started_at < @bStart OR (started_at = @bStart AND id < @bId))');
+      params.bStart = anchor.started_at;
+      params.bId = anchor.id;
     }
     const rows = this.db
       .prepare(`SELECT * FROM sessions ${page.length ? `WHERE ${page.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT @limit`)

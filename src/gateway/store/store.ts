@@ -49,8 +49,13 @@ export class Store implements StoreApi {
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
-    migrate(db);
-    return new Store(db);
+    try {
+      migrate(db);
+      return new Store(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
   }
 
   transaction<T>(fn: () => T): T {
