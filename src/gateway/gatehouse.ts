@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ServerInfoDto } from '../shared/contract';
@@ -74,11 +74,23 @@ export async function startGatehouse(opts: GatehouseOptions): Promise<Gatehouse>
   const signer = loadOrCreateSigningKey(dataDir);
   const audit = new AuditLog(store, events, Date.now, signer);
   const recorder = new Recorder(store, events, log, journalFile, audit);
-  const secretBox = new SecretBox((opts.keyProvider ?? fileKeyProvider(dataDir)).getKey());
+  const masterKey = (opts.keyProvider ?? fileKeyProvider(dataDir)).getKey();
+  const secretBox = new SecretBox(masterKey);
   const tls = loadOrCreateTlsCertificate(dataDir, { certFile: opts.tlsCertFile, keyFile: opts.tlsKeyFile });
   if (tls.generated) log.info('generated a self-signed TLS certificate', { fingerprint: tls.fingerprint256 });
 
-  const pg = await PgGateway.start({ host, port: opts.pgPort ?? 6432, store, secretBox, audit, events, recorder, log, tls: { cert: tls.cert, key: tls.key } });
+  const pg = await PgGateway.start({
+    host,
+    port: opts.pgPort ?? 6432,
+    store,
+    secretBox,
+    audit,
+    events,
+    recorder,
+    log,
+    tls: { cert: tls.cert, key: tls.key },
+    scramMockKey: createHmac('sha256', masterKey).update('gatehouse scram mock key').digest(),
+  });
   let consoleServer: ConsoleServer | null = null;
 
   const info = (): ServerInfoDto => ({

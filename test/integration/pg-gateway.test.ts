@@ -196,6 +196,16 @@ describe('bad input gets a clear error and the gateway keeps serving', () => {
     expect(kinds).toContainEqual({ kind: 'auth.failed', reason: 'unknown_agent' });
   });
 
+  it('does not reveal which agents exist through the SCRAM salt', async () => {
+    const ghost1 = await serverFirstSalt(h.port, 'ghost-agent');
+    const ghost2 = await serverFirstSalt(h.port, 'ghost-agent');
+    const real1 = await serverFirstSalt(h.port, 'bot');
+    const real2 = await serverFirstSalt(h.port, 'bot');
+    expect(real1).toBe(real2); // a real verifier's salt never changes...
+    expect(ghost1).toBe(ghost2); // ...and neither does an unknown agent's
+    expect(ghost1).not.toBe(await serverFirstSalt(h.port, 'other-ghost'));
+  });
+
   it('unknown connection gets 3D000', async () => {
     await expectPgError({ database: 'nope' }, '3D000', /connection "nope" does not exist/);
     expect(h.auditKinds()).toContainEqual({ kind: 'access.denied', reason: 'unknown_connection' });
@@ -457,3 +467,27 @@ describe('transport security for remote clients', () => {
     }
   });
 });
+
+/** Start a SCRAM exchange as `user` and return the salt from the server-first-message. */
+async function serverFirstSalt(port: number, user: string): Promise<string> {
+  const sock = net.connect(port, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  const params = Buffer.from(`user\0${user}\0database\0app\0\0`);
+  const head = Buffer.alloc(8);
+  head.writeInt32BE(8 + params.length, 0);
+  head.writeInt32BE(196608, 4);
+  sock.write(Buffer.concat([head, params]));
+  await new Promise<Buffer>((r) => sock.once('data', r)); // AuthenticationSASL
+  const first = Buffer.from('n,,n=,r=abcdefghijklmnop');
+  const mech = Buffer.from('SCRAM-SHA-256\0');
+  const body = Buffer.concat([mech, Buffer.alloc(4), first]);
+  body.writeInt32BE(first.length, mech.length);
+  const msg = Buffer.alloc(5);
+  msg[0] = 0x70;
+  msg.writeInt32BE(body.length + 4, 1);
+  sock.write(Buffer.concat([msg, body]));
+  const reply = await new Promise<Buffer>((r) => sock.once('data', r));
+  sock.destroy();
+  const serverFirst = reply.toString('utf8', 9);
+  return /s=([^,]+)/.exec(serverFirst)![1];
+}

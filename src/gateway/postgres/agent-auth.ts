@@ -25,7 +25,7 @@ export async function authenticateAgent(
   socket: Socket | TLSSocket,
   reader: HandshakeReader,
   agent: AgentRecord | undefined,
-  opts: { cleartext: boolean },
+  opts: { cleartext: boolean; name: string; mockKey: Buffer },
 ): Promise<AuthResult> {
   const verifier = agent ? parseScramVerifier(agent.secretVerifier) : null;
   const refusal: AuthFailure | null = !agent ? 'unknown_agent' : agent.disabled ? 'agent_disabled' : null;
@@ -48,7 +48,9 @@ export async function authenticateAgent(
   if (len < 0 || pos + 4 + len > initial.length) throw new ProtocolViolation('malformed SASLInitialResponse');
   const clientFirst = initial.toString('utf8', pos + 4, pos + 4 + len);
 
-  const exchange = new ScramServerExchange(verifier);
+  // Unknown agents get a salt that is stable per name (keyed by an installation secret), so asking twice
+  // can't tell them apart from real ones.
+  const exchange = new ScramServerExchange(verifier, { mockUser: opts.name, mockKey: opts.mockKey });
   socket.write(authenticationSaslContinue(exchange.handleClientFirst(clientFirst)));
   const final = await reader.readMessage(Frontend.password, MAX_AUTH_MESSAGE);
   const result = exchange.handleClientFinal(final.toString('utf8'));

@@ -30,6 +30,8 @@ export interface SessionDeps {
   cleartextOverTls: boolean;
   /** Time allowed from TCP accept to an authenticated, connected session. */
   handshakeTimeoutMs: number;
+  /** Installation secret that keys the fake SCRAM salts of unknown agents. */
+  scramMockKey: Buffer;
 }
 
 /** A refusal during the handshake: what the client is told, and what the audit trail says. */
@@ -100,7 +102,7 @@ export class ClientSession {
       // The connection the client asked for, recorded with any refusal (even before authentication).
       this.connectionName = params.get('database') || user;
       const agent = user ? this.deps.store.agents.getByName(user) : undefined;
-      const auth = await authenticateAgent(socket, reader, agent, { cleartext: tls && this.deps.cleartextOverTls });
+      const auth = await authenticateAgent(socket, reader, agent, { cleartext: tls && this.deps.cleartextOverTls, name: user, mockKey: this.deps.scramMockKey });
       if (!auth.ok) {
         throw new Refusal(
           { severity: 'FATAL', code: SqlState.invalidPassword, message: `password authentication failed for user "${user}"` },
@@ -202,7 +204,8 @@ export class ClientSession {
 
   private startRelay(socket: Socket | TLSSocket, connection: ConnectionRecord, upstream: Upstream, tls: boolean, clientLeftover: Buffer): void {
     const { recorder, cancels } = this.deps;
-    const target = { host: connection.host, port: connection.port };
+    // The address actually connected to: a host name could resolve elsewhere for the cancel.
+    const target = upstream.cancelTarget;
     const key = cancels.register({ ...target, ...upstream.backendKey });
     const record: SessionRecord = {
       id: this.id,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import type { AuditLog } from '../recording/audit-log';
@@ -31,6 +32,8 @@ export interface PgGatewayOptions {
   maxConnections?: number;
   /** Time from accept to a ready session (default 30 s). */
   handshakeTimeoutMs?: number;
+  /** Keys the fake SCRAM salts of unknown agents; keep it stable across restarts (default: random). */
+  scramMockKey?: Buffer;
 }
 
 /** The PostgreSQL listener: authenticates agents, opens upstreams with stored credentials, relays and records. */
@@ -60,6 +63,7 @@ export class PgGateway {
       allowPlaintextRemote: opts.allowPlaintextRemote ?? false,
       cleartextOverTls: opts.cleartextOverTls ?? false,
       handshakeTimeoutMs: opts.handshakeTimeoutMs ?? 30_000,
+      scramMockKey: opts.scramMockKey ?? randomBytes(32),
     };
     const max = opts.maxConnections ?? 1000;
     server.on('connection', (socket: Socket) => {
