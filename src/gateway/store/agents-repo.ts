@@ -2,6 +2,7 @@ import type { AgentRecord } from './records';
 import type { AgentsRepo } from './store-api';
 import { updateSet, withNameConflict, type Db } from './sql-helpers';
 import { notFound } from '../core/errors';
+import { StatementCache } from './statement-cache';
 
 interface Row {
   id: string;
@@ -29,8 +30,10 @@ export class SqliteAgentsRepo implements AgentsRepo {
   private readonly byId;
   private readonly ins;
   private readonly del;
+  private readonly shapes: StatementCache;
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
+    this.shapes = new StatementCache(db);
     this.all = db.prepare<[], Row>('SELECT * FROM agents ORDER BY name');
     this.byName = db.prepare<[string], Row>('SELECT * FROM agents WHERE name = ?');
     this.byId = db.prepare<[string], Row>('SELECT * FROM agents WHERE id = ?');
@@ -67,7 +70,7 @@ export class SqliteAgentsRepo implements AgentsRepo {
       tags: patch.tags && JSON.stringify(patch.tags),
       disabled: patch.disabled === undefined ? undefined : patch.disabled ? 1 : 0,
     });
-    if (set.sql) withNameConflict('agent', patch.name ?? '', () => this.db.prepare(`UPDATE agents SET ${set.sql} WHERE id = @id`).run({ ...set.params, id }));
+    if (set.sql) withNameConflict('agent', patch.name ?? '', () => this.shapes.get(`UPDATE agents SET ${set.sql} WHERE id = @id`).run({ ...set.params, id }));
     const after = this.getById(id);
     if (!after) throw notFound('agent', id);
     return after;

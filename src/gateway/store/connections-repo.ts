@@ -2,6 +2,7 @@ import type { ConnectionRecord } from './records';
 import type { ConnectionsRepo } from './store-api';
 import { updateSet, withNameConflict, type Db } from './sql-helpers';
 import { notFound } from '../core/errors';
+import { StatementCache } from './statement-cache';
 
 interface Row {
   id: string;
@@ -41,8 +42,10 @@ export class SqliteConnectionsRepo implements ConnectionsRepo {
   private readonly byId;
   private readonly ins;
   private readonly del;
+  private readonly shapes: StatementCache;
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
+    this.shapes = new StatementCache(db);
     this.all = db.prepare<[], Row>('SELECT * FROM connections ORDER BY name');
     this.byName = db.prepare<[string], Row>('SELECT * FROM connections WHERE name = ?');
     this.byId = db.prepare<[string], Row>('SELECT * FROM connections WHERE id = ?');
@@ -99,7 +102,7 @@ export class SqliteConnectionsRepo implements ConnectionsRepo {
       tags: patch.tags && JSON.stringify(patch.tags),
       updated_at: patch.updatedAt ?? Date.now(),
     });
-    withNameConflict('connection', patch.name ?? '', () => this.db.prepare(`UPDATE connections SET ${set.sql} WHERE id = @id`).run({ ...set.params, id }));
+    withNameConflict('connection', patch.name ?? '', () => this.shapes.get(`UPDATE connections SET ${set.sql} WHERE id = @id`).run({ ...set.params, id }));
     const after = this.getById(id);
     if (!after) throw notFound('connection', id);
     return after;

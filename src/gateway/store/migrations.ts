@@ -172,21 +172,90 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    name: 'session counters and indexes for filtered, paged session lists',
+    up(db) {
+      db.exec(`
+        -- Session totals per (agent, connection), kept by triggers in the writing transaction, so the
+        -- console's "total" for any filter sums a few rows instead of counting every session.
+        CREATE TABLE session_counts (
+          agent_name TEXT NOT NULL,
+          connection_name TEXT NOT NULL,
+          total INTEGER NOT NULL,
+          open INTEGER NOT NULL,
+          PRIMARY KEY (agent_name, connection_name)
+        ) WITHOUT ROWID;
+        INSERT INTO session_counts (agent_name, connection_name, total, open)
+          SELECT agent_name, connection_name, count(*), sum(ended_at IS NULL) FROM sessions GROUP BY agent_name, connection_name;
+
+        CREATE TRIGGER session_counts_insert AFTER INSERT ON sessions BEGIN
+          INSERT INTO session_counts (agent_name, connection_name, total, open)
+            VALUES (NEW.agent_name, NEW.connection_name, 1, NEW.ended_at IS NULL)
+            ON CONFLICT (agent_name, connection_name) DO UPDATE SET total = total + 1, open = open + excluded.open;
+        END;
+        -- (INSERT OR REPLACE on sessions would bypass this without recursive_triggers; nothing uses it.)
+        CREATE TRIGGER session_counts_delete AFTER DELETE ON sessions BEGIN
+          UPDATE session_counts SET total = total - 1, open = open - (OLD.ended_at IS NULL)
+            WHERE agent_name = OLD.agent_name AND connection_name = OLD.connection_name;
+        END;
+        CREATE TRIGGER session_counts_update AFTER UPDATE OF agent_name, connection_name, ended_at ON sessions
+          WHEN OLD.agent_name IS NOT NEW.agent_name OR OLD.connection_name IS NOT NEW.connection_name
+            OR (OLD.ended_at IS NULL) IS NOT (NEW.ended_at IS NULL)
+        BEGIN
+          UPDATE session_counts SET total = total - 1, open = open - (OLD.ended_at IS NULL)
+            WHERE agent_name = OLD.agent_name AND connection_name = OLD.connection_name;
+          INSERT INTO session_counts (agent_name, connection_name, total, open)
+            VALUES (NEW.agent_name, NEW.connection_name, 1, NEW.ended_at IS NULL)
+            ON CONFLICT (agent_name, connection_name) DO UPDATE SET total = total + 1, open = open + excluded.open;
+        END;
+
+        -- Both filters at once: without this, a rare pair under a busy agent scans all that agent's sessions.
+        CREATE INDEX sessions_agent_connection ON sessions (agent_name, connection_name, started_at DESC, id DESC);
+        -- Open sessions are few (live connections): this index drives every activeOnly list and closeOrphans.
+        DROP INDEX sessions_open;
+        CREATE INDEX sessions_open ON sessions (started_at DESC, id DESC) WHERE ended_at IS NULL;
+      `);
+    },
+  },
 ];
 
-/** Apply every migration newer than the database's user_version, each in its own transaction. */
+/**
+ * Bring the database to the newest schema: apply every migration newer than its `user_version`, each in
+ * its own IMMEDIATE transaction together with the version bump. The version is read again inside that
+ * transaction, so two processes opening a new store at once (the server and a CLI command) don't both
+ * apply the same step: the second waits for the write lock (busy_timeout) and then finds it done.
+ * Returns the schema version reached.
+ */
 export function migrate(db: Database.Database): number {
-  const current = db.pragma('user_version', { simple: true }) as number;
   const latest = migrations[migrations.length - 1].version;
-  if (current > latest) {
-    throw new Error(`the store was written by a newer Gatehouse (schema ${current}, this build knows ${latest})`);
-  }
+  const version = () => db.pragma('user_version', { simple: true }) as number;
+  if (version() > latest) throw newerSchema(version(), latest);
   for (const m of migrations) {
-    if (m.version <= current) continue;
+    if (m.version <= version()) continue;
     db.transaction(() => {
+      const current = version();
+      if (current > latest) throw newerSchema(current, latest);
+      if (current >= m.version) return;
       m.up(db);
       db.pragma(`user_version = ${m.version}`);
-    })();
+    }).immediate();
   }
   return latest;
 }
+
+/**
+ * Check, without writing, that a database is at exactly this build's schema (read-only opens cannot
+ * migrate). Throws with what to do otherwise.
+ */
+export function assertCurrentSchema(db: Database.Database): void {
+  const latest = migrations[migrations.length - 1].version;
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > latest) throw newerSchema(current, latest);
+  if (current < latest) {
+    throw new Error(`the store is at schema ${current} and this build needs ${latest}; open it once read-write (start the gateway) to upgrade it`);
+  }
+}
+
+const newerSchema = (current: number, latest: number) =>
+  new Error(`the store was written by a newer Gatehouse (schema ${current}, this build knows ${latest})`);

@@ -3,6 +3,7 @@ import type { SessionEnd, SessionListQuery, SessionRecord } from './records';
 import type { SessionsRepo } from './store-api';
 import type { Db } from './sql-helpers';
 import { invalid } from '../core/errors';
+import { StatementCache } from './statement-cache';
 
 interface Row {
   id: string;
@@ -38,14 +39,23 @@ const fromRow = (r: Row): SessionRecord => ({
   statementCount: r.statement_count,
 });
 
-/** Recorded sessions, listed newest first with keyset paging. */
+/**
+ * Recorded sessions, listed newest first with keyset paging. Names are stored as they were when the
+ * session started, so history survives renames and removals.
+ *
+ * Lists stay cheap at any size: each filter has an index ordered like the list (started_at desc, id
+ * desc), open sessions have a partial index of their own, and totals come from `session_counts`
+ * (per agent and connection, maintained by triggers; see migration 4) instead of counting rows.
+ */
 export class SqliteSessionsRepo implements SessionsRepo {
   private readonly ins: Statement;
   private readonly fin: Statement;
   private readonly byId: Statement<[string], Row>;
   private readonly orphans: Statement;
+  private readonly shapes: StatementCache;
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
+    this.shapes = new StatementCache(db);
     this.ins = db.prepare(
       `INSERT INTO sessions (id, protocol, agent_id, agent_name, connection_id, connection_name, client_addr, tls, started_at, ended_at, bytes_in, bytes_out, end_reason, statement_count)
        VALUES (@id, @protocol, @agent_id, @agent_name, @connection_id, @connection_name, @client_addr, @tls, @started_at, @ended_at, @bytes_in, @bytes_out, @end_reason, @statement_count)`,
@@ -90,31 +100,38 @@ export class SqliteSessionsRepo implements SessionsRepo {
   }
 
   list(q: SessionListQuery): { items: SessionRecord[]; total: number } {
-    const where: string[] = [];
-    const params: Record<string, unknown> = { limit: q.limit };
+    const filter: string[] = [];
+    const params: Record<string, unknown> = {};
     if (q.agentName) {
-      where.push('agent_name = @agent');
+      filter.push('agent_name = @agent');
       params.agent = q.agentName;
     }
     if (q.connectionName) {
-      where.push('connection_name = @connection');
+      filter.push('connection_name = @connection');
       params.connection = q.connectionName;
     }
-    if (q.activeOnly) where.push('ended_at IS NULL');
-    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM sessions ${filter}`).get(params) as { n: number }).n;
-    const page = [...where];
-    if (q.before) {
+    const total = this.shapes
+      .get<Record<string, unknown>, { n: number }>(
+        `SELECT coalesce(sum(${q.activeOnly ? 'open' : 'total'}), 0) AS n FROM session_counts ${where(filter)}`,
+      )
+      .get(params)!.n;
+
+    const page = [...filter];
+    if (q.activeOnly) page.push('ended_at IS NULL');
+    if (q.before !== undefined) {
       const anchor = this.byId.get(q.before);
       // Paging from a session that doesn't exist is a caller error, not "start from the top".
       if (!anchor) throw invalid(`unknown session "${q.before}" in before`, [{ path: 'before', message: 'no such session' }]);
-      page.push('(started_at < @bStart OR (started_at = @bStart AND id < @bId))');
+      page.push('(started_at, id) < (@bStart, @bId)');
       params.bStart = anchor.started_at;
       params.bId = anchor.id;
     }
-    const rows = this.db
-      .prepare(`SELECT * FROM sessions ${page.length ? `WHERE ${page.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT @limit`)
-      .all(params) as Row[];
+    params.limit = q.limit;
+    // Open sessions are always few, so their partial index is the best driver whatever the other filters.
+    const from = q.activeOnly ? 'sessions INDEXED BY sessions_open' : 'sessions';
+    const rows = this.shapes
+      .get<Record<string, unknown>, Row>(`SELECT * FROM ${from} ${where(page)} ORDER BY started_at DESC, id DESC LIMIT @limit`)
+      .all(params);
     return { items: rows.map(fromRow), total };
   }
 
@@ -122,3 +139,5 @@ export class SqliteSessionsRepo implements SessionsRepo {
     return this.orphans.run({ at }).changes;
   }
 }
+
+const where = (conds: string[]) => (conds.length ? `WHERE ${conds.join(' AND ')}` : '');

@@ -31,7 +31,10 @@ const fromRow = (r: Row): StatementRecord => ({
   errorCode: r.error_code,
 });
 
-/** One row per executed statement. Inserts are batched by the recorder (data path). */
+/**
+ * One row per executed statement. Inserts are batched by the recorder (data path): one prepared INSERT
+ * run per row inside the caller's transaction; the commit, not the rows, is what costs.
+ */
 export class SqliteStatementsRepo implements StatementsRepo {
   private readonly ins: Statement;
   private readonly insIgnore: Statement;
@@ -55,7 +58,8 @@ export class SqliteStatementsRepo implements StatementsRepo {
     const stmt = opts.ignoreExisting ? this.insIgnore : this.ins;
     for (const s of recs) {
       const info = stmt.run(s.sessionId, s.seq, s.protocol, s.sql, s.paramCount, s.startedAt, s.durationMs, s.commandTag, s.rows, s.errorCode);
-      s.id = Number(info.lastInsertRowid);
+      // A skipped duplicate leaves lastInsertRowid at the previous row's id; it must not be taken as this one's.
+      if (info.changes > 0) s.id = Number(info.lastInsertRowid);
     }
   }
 

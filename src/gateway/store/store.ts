@@ -3,7 +3,7 @@ import { SqliteAgentsRepo } from './agents-repo';
 import { SqliteAuditRepo } from './audit-repo';
 import { SqliteConnectionsRepo } from './connections-repo';
 import { SqliteGrantsRepo } from './grants-repo';
-import { migrate } from './migrations';
+import { assertCurrentSchema, migrate } from './migrations';
 import { SqliteSessionsRepo } from './sessions-repo';
 import { SqliteStatementsRepo } from './statements-repo';
 import { SqliteReviewsRepo } from './reviews-repo';
@@ -12,9 +12,11 @@ import type { MetaRepo, StoreApi } from './store-api';
 /**
  * The Gatehouse store: one SQLite file in WAL mode.
  *
- * synchronous=NORMAL with WAL: a committed transaction is in the WAL file before commit returns, so it
- * survives a kill of the process (only a power loss can drop the last transactions). That is what the
- * recorder's group commit relies on.
+ * Durability: with journal_mode=WAL and synchronous=NORMAL, commit appends the transaction to the WAL
+ * file with write(2) before it returns (fsync happens only at checkpoints). The OS keeps written data
+ * when the process dies, so every committed transaction survives a kill, SIGKILL included
+ * (test/integration/store-durability.test.ts); only a power loss or kernel crash can drop the last
+ * transactions. The recorder's group commit relies on exactly that.
  */
 export class Store implements StoreApi {
   readonly connections: SqliteConnectionsRepo;
@@ -41,16 +43,26 @@ export class Store implements StoreApi {
 
   /**
    * Open (creating if needed) and migrate the store at `file` (':memory:' for tests). `nativeBinding`
-   * points better-sqlite3 at a build for another ABI (the desktop app's Electron build).
+   * points better-sqlite3 at a build for another ABI (the desktop app's Electron build). `readonly` opens
+   * an existing store for reading only (no migration: it must already be at this build's schema); its
+   * write methods throw.
    */
-  static open(file: string, opts: { nativeBinding?: string } = {}): Store {
-    const db = new Database(file, opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {});
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
+  static open(file: string, opts: { nativeBinding?: string; readonly?: boolean } = {}): Store {
+    const db = new Database(file, {
+      ...(opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {}),
+      ...(opts.readonly ? { readonly: true, fileMustExist: true } : {}),
+    });
     try {
-      migrate(db);
+      // First, so that the pragmas and migrations below wait for another process's lock instead of failing.
+      db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = ON');
+      if (opts.readonly) {
+        assertCurrentSchema(db);
+      } else {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+        migrate(db);
+      }
       return new Store(db);
     } catch (err) {
       db.close();
@@ -58,11 +70,25 @@ export class Store implements StoreApi {
     }
   }
 
+  /**
+   * Run fn in one transaction and return its result; a throw rolls it back and propagates. Called
+   * inside another transaction it joins it as a savepoint: a throw rolls back only the inner part (if
+   * the outer fn catches it), and nothing is durable until the outermost one commits.
+   */
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
   }
 
+  /** Close the database (idempotent). Keeps the query planner's statistics fresh on the way out. */
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    if (!this.db.readonly) {
+      try {
+        this.db.pragma('optimize');
+      } catch {
+        // Statistics are an optimisation; a busy database must not make close fail.
+      }
+    }
+    this.db.close();
   }
 }
