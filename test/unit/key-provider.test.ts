@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -57,6 +57,17 @@ describe('fileKeyProvider', () => {
     expect(() => fileKeyProvider(dir).getKey()).toThrow(/chmod 600/);
     chmodSync(file, 0o600);
     expect(fileKeyProvider(dir).getKey().length).toBe(32);
+  });
+
+  it('uses a pre-existing 0600 key as is and leaves no temporary files', () => {
+    const dir = temp();
+    const existing = randomBytes(32);
+    writeFileSync(path.join(dir, 'master.key'), existing, { mode: 0o600 });
+    expect(fileKeyProvider(dir).getKey().equals(existing)).toBe(true);
+    expect(readFileSync(path.join(dir, 'master.key')).equals(existing)).toBe(true);
+    const fresh = temp();
+    fileKeyProvider(fresh).getKey();
+    expect(readdirSync(fresh)).toEqual(['master.key']);
   });
 
   it('refuses a pre-existing 0600 file that is not 32 bytes', () => {

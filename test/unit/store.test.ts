@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GatehouseError } from '../../src/gateway/core/errors';
 import { findChainBreak, GENESIS_HASH } from '../../src/gateway/store/audit-chain';
@@ -516,6 +517,17 @@ describe('store file', () => {
     s3.close();
   });
 
+  it('creates the database, its WAL and shared-memory files readable by the owner only', () => {
+    const file = tempFile();
+    const s = Store.open(file);
+    try {
+      s.meta.set('k', 'v');
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) expect((statSync(f).mode & 0o777).toString(8), f).toBe('600');
+    } finally {
+      s.close();
+    }
+  });
+
   it('refuses a store written by a newer schema', () => {
     const file = tempFile();
     const s = Store.open(file);
@@ -530,5 +542,207 @@ describe('store edge cases', () => {
     const store = Store.open(':memory:');
     expect(() => store.sessions.list({ limit: 10, before: 'no-such-session' })).toThrow(/unknown session "no-such-session"/);
     store.close();
+  });
+});
+
+describe('session totals (trigger-kept counters)', () => {
+  /** A small deterministic PRNG, so a failure replays. */
+  const prng = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+
+  it('match a count over the rows for every filter after random inserts, finishes, renames and deletes', () => {
+    const rnd = prng(42);
+    const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
+    const agents = ['alpha', 'beta', 'gamma'];
+    const connections = ['main', 'replica'];
+    const ids: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      const op = rnd();
+      if (op < 0.5 || ids.length === 0) {
+        const id = `s${i}`;
+        ids.push(id);
+        const ended = rnd() < 0.3;
+        store.sessions.insert(session(id, T0 + i, { agentName: pick(agents), connectionName: pick(connections), endedAt: ended ? T0 + i + 1 : null }));
+      } else if (op < 0.75) {
+        store.sessions.finish(pick(ids), { endedAt: T0 + i, bytesIn: 1, bytesOut: 1, endReason: 'client_closed', statementCount: 0 });
+      } else if (op < 0.85) {
+        // Not something the gateway does, but the counters must follow any UPDATE of these columns.
+        store.db.prepare('UPDATE sessions SET agent_name = ?, connection_name = ?, ended_at = NULL WHERE id = ?').run(pick(agents), pick(connections), pick(ids));
+      } else {
+        const id = ids.splice(Math.floor(rnd() * ids.length), 1)[0];
+        store.db.prepare('DELETE FROM sessions WHERE id = ?').run(id);
+      }
+    }
+    store.sessions.closeOrphans(T0 + 1000);
+    store.sessions.insert(session('late-open', T0 + 2000, { agentName: 'beta', connectionName: 'replica' }));
+
+    const count = (where: string, params: unknown[]) => (store.db.prepare(`SELECT count(*) AS n FROM sessions WHERE ${where}`).get(...params) as { n: number }).n;
+    for (const agentName of [undefined, ...agents, 'nobody']) {
+      for (const connectionName of [undefined, ...connections]) {
+        for (const activeOnly of [false, true]) {
+          const conds = ['1'];
+          const params: unknown[] = [];
+          if (agentName) conds.push('agent_name = ?'), params.push(agentName);
+          if (connectionName) conds.push('connection_name = ?'), params.push(connectionName);
+          if (activeOnly) conds.push('ended_at IS NULL');
+          const expected = count(conds.join(' AND '), params);
+          const got = store.sessions.list({ limit: 1, agentName, connectionName, activeOnly });
+          expect(got.total, JSON.stringify({ agentName, connectionName, activeOnly })).toBe(expected);
+          expect(got.items.length).toBe(Math.min(1, expected));
+        }
+      }
+    }
+    expect(store.sessions.list({ limit: 5, activeOnly: true }).items.map((s) => s.id)).toEqual(['late-open']);
+  });
+
+  it('are backfilled when a store written before the counters is upgraded', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gh-store-'));
+    const file = path.join(dir, 'old.db');
+    try {
+      // A store at schema 3, as the previous build left it.
+      const old = new Database(file);
+      for (const m of migrations.filter((x) => x.version <= 3)) m.up(old);
+      old.pragma('user_version = 3');
+      const ins = old.prepare(
+        `INSERT INTO sessions (id, protocol, agent_id, agent_name, connection_id, connection_name, client_addr, tls, started_at, ended_at)
+         VALUES (?, 'postgres', 'a', ?, 'c', ?, '127.0.0.1:1', 0, ?, ?)`,
+      );
+      ins.run('o1', 'alpha', 'main', T0, null);
+      ins.run('o2', 'alpha', 'replica', T0 + 1, T0 + 2);
+      ins.run('o3', 'beta', 'main', T0 + 2, null);
+      old.close();
+
+      const s = Store.open(file);
+      try {
+        expect(s.db.pragma('user_version', { simple: true })).toBe(LATEST);
+        expect(s.sessions.list({ limit: 10 }).total).toBe(3);
+        expect(s.sessions.list({ limit: 10, agentName: 'alpha' }).total).toBe(2);
+        expect(s.sessions.list({ limit: 10, connectionName: 'main', activeOnly: true })).toMatchObject({ total: 2 });
+        expect(s.sessions.list({ limit: 10, activeOnly: true }).items.map((x) => x.id)).toEqual(['o3', 'o1']);
+        // And kept up to date from there on.
+        s.sessions.finish('o1', { endedAt: T0 + 9, bytesIn: 0, bytesOut: 0, endReason: 'client_closed', statementCount: 0 });
+        expect(s.sessions.list({ limit: 10, activeOnly: true }).total).toBe(1);
+      } finally {
+        s.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('query plans (indexes, not scans)', () => {
+  const plan = (sql: string, params: Record<string, unknown> = {}) =>
+    (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((r) => r.detail);
+
+  it('findActive is one search of grants_agent_connection, touching no other table', () => {
+    const sql = 'SELECT g.* FROM grants g WHERE g.agent_id = @agent AND g.connection_id = @connection AND g.revoked_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > @now) LIMIT 1';
+    const p = plan(sql, { agent: 'a', connection: 'c', now: 0 });
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatch(/^SEARCH g USING INDEX grants_agent_connection \(agent_id=\? AND connection_id=\? AND revoked_at=\?/);
+    // And that is the statement the repo prepared.
+    expect((store.grants as unknown as { active: { source: string } }).active.source).toBe(sql);
+  });
+
+  it('every session list shape is an index search in list order, with no sort and no full scan', () => {
+    const shapes: Parameters<typeof store.sessions.list>[0][] = [];
+    for (const agentName of [undefined, 'alpha']) for (const connectionName of [undefined, 'main']) for (const activeOnly of [false, true]) for (const before of [undefined, 's1']) shapes.push({ limit: 10, agentName, connectionName, activeOnly, before });
+    store.sessions.insert(session('s1', T0));
+    const cache = (store.sessions as unknown as { shapes: { cache: Map<string, unknown> } }).shapes.cache;
+    for (const q of shapes) {
+      cache.clear();
+      store.sessions.list(q);
+      const pageSql = [...cache.keys()].find((k) => k.startsWith('SELECT * FROM sessions'))!;
+      const params = { agent: 'alpha', connection: 'main', bStart: T0, bId: 's1', limit: 10 };
+      const p = plan(pageSql, params).join(' | ');
+      expect(p, JSON.stringify(q)).toMatch(/USING (COVERING )?INDEX sessions_/);
+      expect(p, JSON.stringify(q)).not.toMatch(/TEMP B-TREE/);
+      if (!q.activeOnly) expect(p, JSON.stringify(q)).toMatch(/^SEARCH|SCAN sessions USING INDEX sessions_started$/);
+      const totalSql = [...cache.keys()].find((k) => k.includes('session_counts'))!;
+      expect(plan(totalSql, params).join(' | ')).not.toMatch(/\bsessions\b/);
+    }
+  });
+});
+
+describe('store API details', () => {
+  it('ignoreExisting assigns ids only to the rows it inserted', () => {
+    const first = [stmt('s1', 1)];
+    store.statements.insertMany(first);
+    const replay = [stmt('s1', 1), stmt('s1', 2), stmt('s1', 3)];
+    store.statements.insertMany(replay, { ignoreExisting: true });
+    expect(replay[0].id).toBeUndefined();
+    const stored = store.statements.listBySession('s1');
+    expect(stored.map((s) => s.id)).toEqual([first[0].id, replay[1].id, replay[2].id]);
+  });
+
+  it('a nested transaction that throws rolls back only itself when the outer one catches', () => {
+    store.transaction(() => {
+      store.statements.insertMany([stmt('s1', 1)]);
+      expect(() =>
+        store.transaction(() => {
+          store.statements.insertMany([stmt('s1', 2)]);
+          throw new Error('inner fails');
+        }),
+      ).toThrow('inner fails');
+      store.statements.insertMany([stmt('s1', 3)]);
+    });
+    expect(store.statements.listBySession('s1').map((s) => s.seq)).toEqual([1, 3]);
+    // An outer throw after a successful inner one drops both.
+    expect(() =>
+      store.transaction(() => {
+        store.transaction(() => store.statements.insertMany([stmt('s1', 4)]));
+        throw new Error('outer fails');
+      }),
+    ).toThrow('outer fails');
+    expect(store.statements.countBySession('s1')).toBe(2);
+    expect(store.transaction(() => 42)).toBe(42);
+  });
+
+  it('updates with different column sets reuse one prepared statement per shape', () => {
+    store.connections.insert(conn('c1', 'main'));
+    store.connections.update('c1', { host: 'a' });
+    store.connections.update('c1', { host: 'b' });
+    store.connections.update('c1', { port: 1 });
+    const cache = (store.connections as unknown as { shapes: { cache: Map<string, unknown> } }).shapes.cache;
+    expect(cache.size).toBe(2);
+    expect(store.connections.getById('c1')).toMatchObject({ host: 'b', port: 1 });
+  });
+});
+
+describe('read-only store', () => {
+  const dirs: string[] = [];
+  afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const tempFile = () => {
+    const d = mkdtempSync(path.join(os.tmpdir(), 'gh-store-'));
+    dirs.push(d);
+    return path.join(d, 'gatehouse.db');
+  };
+
+  it('reads what a writer committed and refuses writes', () => {
+    const file = tempFile();
+    const writer = Store.open(file);
+    writer.agents.insert(agent('a1', 'alpha'));
+    const reader = Store.open(file, { readonly: true });
+    try {
+      expect(reader.agents.getByName('alpha')?.id).toBe('a1');
+      writer.agents.insert(agent('a2', 'beta'));
+      expect(reader.agents.list().map((a) => a.name)).toEqual(['alpha', 'beta']);
+      expect(() => reader.agents.insert(agent('a3', 'gamma'))).toThrow(/readonly/);
+    } finally {
+      reader.close();
+      writer.close();
+    }
+  });
+
+  it('does not create a missing file, and does not migrate an old one', () => {
+    const file = tempFile();
+    expect(() => Store.open(file, { readonly: true })).toThrow();
+    const old = new Database(file);
+    migrations[0].up(old);
+    old.pragma('user_version = 1');
+    old.close();
+    expect(() => Store.open(file, { readonly: true })).toThrow(/schema 1 .*open it once read-write/);
+    const check = new Database(file, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(1);
+    check.close();
   });
 });

@@ -1,16 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GatehouseError } from '../core/errors';
+import { assertPrivateFile, createPrivateFileOnce } from './private-file';
 
-/** Where the master key that seals stored credentials comes from. */
+/** Where the master key that seals stored credentials (identity/secret-box) comes from. */
 export interface KeyProvider {
+  /** The 32-byte AES-256 key. Throws with an operator-readable message when it cannot be had. */
   getKey(): Buffer;
 }
 
 /**
  * The headless server's key: 32 random bytes in `<dataDir>/master.key`, created on first use with mode
- * 0600. A key file readable by group or others is refused rather than used.
+ * 0600 (atomically: racing processes agree on one key, and a crash never leaves a short file). A key file
+ * that group or others can access is refused with the chmod that fixes it, rather than used. The key is
+ * read once per provider and then cached.
  */
 export function fileKeyProvider(dataDir: string): KeyProvider {
   const file = path.join(dataDir, 'master.key');
@@ -18,22 +22,12 @@ export function fileKeyProvider(dataDir: string): KeyProvider {
   return {
     getKey() {
       if (key) return key;
-      try {
-        const fd = openSync(file, 'wx', 0o600);
-        try {
-          writeSync(fd, randomBytes(32));
-        } finally {
-          closeSync(fd);
-        }
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      const mode = statSync(file).mode & 0o777;
-      if (mode & 0o077) {
-        throw new GatehouseError('invalid', `${file} is readable by other users (mode ${mode.toString(8)}); run: chmod 600 ${file}`);
-      }
+      createPrivateFileOnce(file, randomBytes(32));
+      assertPrivateFile(file);
       const data = readFileSync(file);
-      if (data.length !== 32) throw new GatehouseError('invalid', `${file} is not a Gatehouse master key (expected 32 bytes)`);
+      if (data.length !== 32) {
+        throw new GatehouseError('invalid', `${file} is not a Gatehouse master key (expected 32 bytes, found ${data.length})`);
+      }
       key = data;
       return key;
     },

@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { SqliteAgentsRepo } from './agents-repo';
 import { SqliteAuditRepo } from './audit-repo';
@@ -48,6 +49,9 @@ export class Store implements StoreApi {
    * write methods throw.
    */
   static open(file: string, opts: { nativeBinding?: string; readonly?: boolean } = {}): Store {
+    // The store holds recorded SQL and credential verifiers. SQLite would create the file 0644 (minus
+    // umask) and gives -wal and -shm the main file's mode, so create it 0600 first.
+    if (!opts.readonly && file !== ':memory:' && file !== '' && !file.startsWith('file:')) closeSync(openSync(file, 'a', 0o600));
     const db = new Database(file, {
       ...(opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {}),
       ...(opts.readonly ? { readonly: true, fileMustExist: true } : {}),
