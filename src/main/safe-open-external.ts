@@ -1,11 +1,8 @@
 import { shell } from 'electron';
+import { checkExternalUrl } from './external-url';
 
-/** The one way to open a link outside the app: https only, everything else is dropped. */
+/** The one way to open a link outside the app (menus, window.open, link clicks): https only, else dropped. */
 export function safeOpenExternal(url: string): void {
-  try {
-    const u = new URL(url);
-    if (u.protocol === 'https:') void shell.openExternal(u.toString());
-  } catch {
-    // Not a URL: ignore.
-  }
+  const ok = checkExternalUrl(url);
+  if (ok) void shell.openExternal(ok);
 }

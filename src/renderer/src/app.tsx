@@ -1,30 +1,27 @@
-import { useState } from 'react';
-import { SessionsScreen } from './screens/sessions-screen';
+import { Suspense, lazy, useEffect } from 'react';
+import { onMenuNavigate } from './contract-client/desktop-shell';
+import { useRoute } from './hooks/use-route';
+import { SCREENS, isScreen, type Route } from './routes';
+import { ComingSoonScreen } from './screens/coming-soon-screen';
 
-const NAV = [
-  { id: 'overview', label: 'Overview' },
-  { id: 'connections', label: 'Connections' },
-  { id: 'agents', label: 'Agents' },
-  { id: 'policy', label: 'Policy' },
-  { id: 'approvals', label: 'Approvals' },
-  { id: 'sessions', label: 'Sessions' },
-  { id: 'settings', label: 'Settings' },
-] as const;
-type Route = (typeof NAV)[number]['id'];
+// Each screen is its own chunk, loaded when first shown, so the first screen does not wait for the rest.
+const SessionsScreen = lazy(() => import('./screens/sessions/sessions-screen').then((m) => ({ default: m.SessionsScreen })));
+const SessionPage = lazy(() => import('./screens/sessions/session-page').then((m) => ({ default: m.SessionPage })));
 
-/** The console shell: navigation and the current screen. */
+/** The console: sidebar navigation and the screen of the current route. */
 export function App({ onSignOut }: { onSignOut?: () => void }) {
-  const [route, setRoute] = useState<Route>('sessions');
+  const [route, navigate] = useRoute();
+  useEffect(() => onMenuNavigate((screen) => isScreen(screen) && navigate({ screen })), [navigate]);
   return (
     <div className="shell">
       <nav className="sidebar" aria-label="Main">
         <div className="brand">Gatehouse</div>
         <ul>
-          {NAV.map((n) => (
-            <li key={n.id}>
-              <button className={route === n.id ? 'nav active' : 'nav'} aria-current={route === n.id ? 'page' : undefined} onClick={() => setRoute(n.id)}>
-                {n.label}
-              </button>
+          {SCREENS.map((s) => (
+            <li key={s.id}>
+              <a className={route.screen === s.id ? 'nav active' : 'nav'} href={`#/${s.id}`} aria-current={route.screen === s.id ? 'page' : undefined}>
+                {s.label}
+              </a>
             </li>
           ))}
         </ul>
@@ -35,15 +32,23 @@ export function App({ onSignOut }: { onSignOut?: () => void }) {
         )}
       </nav>
       <main className="content">
-        {route === 'sessions' ? (
-          <SessionsScreen />
-        ) : (
-          <section className="screen">
-            <h2>{NAV.find((n) => n.id === route)!.label}</h2>
-            <p className="muted">This screen is coming soon. Meanwhile the same actions are available from the <code>gatehouse</code> CLI.</p>
-          </section>
-        )}
+        <Suspense fallback={<p className="muted">Loading…</p>}>
+          <Screen route={route} navigate={navigate} />
+        </Suspense>
       </main>
     </div>
   );
+}
+
+function Screen({ route, navigate }: { route: Route; navigate: (r: Route) => void }) {
+  switch (route.screen) {
+    case 'sessions':
+      return route.id ? (
+        <SessionPage key={route.id} id={route.id} onBack={() => navigate({ screen: 'sessions' })} />
+      ) : (
+        <SessionsScreen onOpen={(id) => navigate({ screen: 'sessions', id })} />
+      );
+    default:
+      return <ComingSoonScreen title={SCREENS.find((s) => s.id === route.screen)!.label} />;
+  }
 }

@@ -1,36 +1,42 @@
 import { StrictMode, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app';
-import { browserHttpClient } from './contract-client/browser-http-client';
 import { ClientContext } from './contract-client/client-context';
+import { httpClient } from './contract-client/http-client';
 import { ipcClient } from './contract-client/ipc-client';
 import { LoginScreen } from './screens/login-screen';
 import './styles.css';
 
+// The admin token lives in this tab's sessionStorage: gone when the tab closes, never in localStorage.
 const TOKEN_KEY = 'gatehouse.adminToken';
 
-/** Desktop: the IPC bridge. Browser: the admin token, kept for this tab only. */
+/**
+ * Picks the contract client once at start: the desktop app's IPC bridge when the preload exposed one;
+ * otherwise HTTP + WebSocket to the `gatehouse serve` that served this page, after the admin token login.
+ */
 function Root() {
   const bridge = window.gatehouse;
-  const [token, setToken] = useState<string | null>(() => sessionStorage.getItem(TOKEN_KEY));
-  const [failed, setFailed] = useState(false);
+  const [token, setToken] = useState<string | null>(() => (bridge ? null : sessionStorage.getItem(TOKEN_KEY)));
+  const [rejected, setRejected] = useState(false);
   const client = useMemo(() => {
     if (bridge) return ipcClient(bridge);
     if (!token) return null;
-    return browserHttpClient(window.location.origin, token, () => {
+    const c = httpClient(window.location.origin, token, () => {
+      c.close();
       sessionStorage.removeItem(TOKEN_KEY);
-      setFailed(true);
+      setRejected(true);
       setToken(null);
     });
+    return c;
   }, [bridge, token]);
 
   if (!client) {
     return (
       <LoginScreen
-        failed={failed}
+        failed={rejected}
         onToken={(t) => {
           sessionStorage.setItem(TOKEN_KEY, t);
-          setFailed(false);
+          setRejected(false);
           setToken(t);
         }}
       />

@@ -1,36 +1,31 @@
-import { createContext, useContext, useEffect, useState } from 'react';
-import type { CommandInput, CommandName, CommandOutput, ContractClient, EventName, EventPayload } from '../../../shared/contract';
+import { createContext, useContext, useEffect, useRef } from 'react';
+import type { ContractClient, EventName, EventPayload } from '../../../shared/contract';
 
+/** The contract client of this window (IPC in the desktop app, HTTP in a browser), set once by the root. */
 export const ClientContext = createContext<ContractClient | null>(null);
 
-/** The contract client of this window (IPC in the desktop app, HTTP in a browser). */
+/** The window's contract client; screens use nothing else to reach the gateway. */
 export function useClient(): ContractClient {
   const c = useContext(ClientContext);
-  if (!c) throw new Error('no contract client');
+  if (!c) throw new Error('useClient outside <ClientContext.Provider>');
   return c;
 }
 
-/** Subscribe to a contract event for the lifetime of the component. */
-export function useEvent<E extends EventName>(event: E, listener: (p: EventPayload<E>) => void): void {
+/**
+ * Subscribe to a contract event while the component is mounted. The listener may change on every render
+ * without resubscribing.
+ */
+export function useEvent<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): void {
   const client = useClient();
-  useEffect(() => client.on(event, listener), [client, event, listener]);
+  const latest = useRef(listener);
+  latest.current = listener;
+  useEffect(() => client.on(event, (p) => latest.current(p)), [client, event]);
 }
 
-/** Run a command once (and again when `deps` change); gives data, error and a reload function. */
-export function useCommand<C extends CommandName>(command: C, input: CommandInput<C>, deps: unknown[] = []) {
+/** Run `reload` whenever the transport's event stream (re)connects, so a live view misses nothing. */
+export function useResync(reload: () => void): void {
   const client = useClient();
-  const [state, setState] = useState<{ data: CommandOutput<C> | null; error: string | null; loading: boolean }>({ data: null, error: null, loading: true });
-  const [tick, setTick] = useState(0);
-  useEffect(() => {
-    let live = true;
-    setState((s) => ({ ...s, loading: true }));
-    client.call(command, input).then(
-      (data) => live && setState({ data, error: null, loading: false }),
-      (err: Error) => live && setState({ data: null, error: err.message, loading: false }),
-    );
-    return () => {
-      live = false;
-    };
-  }, [client, command, tick, ...deps]);
-  return { ...state, reload: () => setTick((t) => t + 1) };
+  const latest = useRef(reload);
+  latest.current = reload;
+  useEffect(() => client.onResync?.(() => latest.current()), [client]);
 }

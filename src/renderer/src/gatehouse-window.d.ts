@@ -2,7 +2,7 @@ import type { GatehouseBridge } from '../../shared/ipc';
 
 declare global {
   interface Window {
-    /** Present only inside the desktop app (exposed by the preload). */
+    /** The contract bridge the desktop app's preload exposes; absent in a browser. */
     gatehouse?: GatehouseBridge;
   }
 }

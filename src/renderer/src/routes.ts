@@ -1,0 +1,41 @@
+/**
+ * The console's screens and its URL scheme. Routes live in the location hash (`#/sessions/<id>`) so deep
+ * links work the same from file:// in the desktop app and from `gatehouse serve` in a browser.
+ */
+export const SCREENS = [
+  { id: 'overview', label: 'Overview' },
+  { id: 'connections', label: 'Connections' },
+  { id: 'agents', label: 'Agents' },
+  { id: 'policy', label: 'Policy' },
+  { id: 'approvals', label: 'Approvals' },
+  { id: 'sessions', label: 'Sessions' },
+  { id: 'settings', label: 'Settings' },
+] as const;
+
+export type ScreenId = (typeof SCREENS)[number]['id'];
+
+/** A place in the console: a screen and, for screens with details, the selected item. */
+export interface Route {
+  screen: ScreenId;
+  id?: string;
+}
+
+/** Where the console opens when the URL names no screen (Sessions until Overview exists). */
+export const HOME: Route = { screen: 'sessions' };
+
+/** Whether a string names a screen (menu items and hashes come from outside the type system). */
+export function isScreen(s: string): s is ScreenId {
+  return SCREENS.some((x) => x.id === s);
+}
+
+/** Read a route from a location hash; anything unknown falls back to HOME. */
+export function parseRoute(hash: string): Route {
+  const [screen, id] = hash.replace(/^#\/?/, '').split('/');
+  if (!screen || !isScreen(screen)) return HOME;
+  return id ? { screen, id: decodeURIComponent(id) } : { screen };
+}
+
+/** The location hash for a route (inverse of parseRoute). */
+export function routeHash(route: Route): string {
+  return `#/${route.screen}${route.id ? `/${encodeURIComponent(route.id)}` : ''}`;
+}
