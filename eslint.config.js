@@ -100,7 +100,14 @@ export default tseslint.config(
   },
   // Tests and scripts: terse is fine (comma expressions in table-driven tests, require in scripts).
   { files: ['test/**', 'scripts/**', '*.config.*'], rules: { '@typescript-eslint/no-require-imports': 'off', '@typescript-eslint/no-unused-expressions': 'off' } },
-  { files: ['src/renderer/**'], languageOptions: { globals: { ...globals.browser } } },
+  {
+    files: ['src/renderer/**'],
+    languageOptions: { globals: { ...globals.browser } },
+    // tsconfig gives every folder Node's types; the renderer runs in a sandboxed page without them.
+    rules: {
+      'no-restricted-globals': ['error', ...['process', 'Buffer', 'require', 'module', '__dirname', '__filename', 'global', 'setImmediate'].map((name) => ({ name, message: msg('the renderer runs in a sandboxed page; Node globals do not exist there.') }))],
+    },
+  },
   ...layer('shared', rules.shared),
   ...layer('gateway', rules.gateway),
   ...layer('gateway/policy', rules.policy),

@@ -50,7 +50,9 @@ export class GatewayHost {
         if (!ready) reject(new Error(`the gateway process exited with code ${code} while starting`));
         else if (!expected) this.handlers.onCrash(code);
       });
-      child.postMessage(init satisfies ToGateway);
+      // The key goes over the parent port once the process exists: never in argv or env, which other
+      // local processes can read.
+      child.once('spawn', () => child.postMessage(init satisfies ToGateway));
     });
   }
 

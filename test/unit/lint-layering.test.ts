@@ -90,3 +90,15 @@ describe('lint accepts the right arrows', () => {
     });
   }
 });
+
+describe('lint keeps Node globals out of the renderer', () => {
+  it('rejects process and Buffer in src/renderer', async () => {
+    const [result] = await eslint.lintText('export const a = process.env.X;\nexport const b = Buffer.from("x");\n', { filePath: 'src/renderer/src/x.ts' });
+    expect(result.messages.filter((m) => m.ruleId === 'no-restricted-globals')).toHaveLength(2);
+  });
+
+  it('allows them in src/gateway', async () => {
+    const [result] = await eslint.lintText('export const a = process.env.X;\nexport const b = Buffer.from("x");\n', { filePath: 'src/gateway/x.ts' });
+    expect(result.messages).toEqual([]);
+  });
+});
