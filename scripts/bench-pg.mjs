@@ -1,81 +1,174 @@
-// `npm run bench:pg`: pgbench -S through three doors to the same PostgreSQL, side by side in one run:
-// direct, pgbouncer (session pooling) and Gatehouse (recording on). Prints a Markdown table with tps,
+// `npm run bench:pg`: pgbench -S through three doors to the same throwaway PostgreSQL, side by side in one
+// run: direct, pgbouncer (session pooling) and Gatehouse (recording on). Prints a Markdown table with tps,
 // average latency and the Gatehouse ratios; `--write-docs` puts it into docs/benchmarks.md.
 //
-// Env: BENCH_SECONDS (default 15) per run; BENCH_SCALE (default 10) for pgbench -i.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chownSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync, appendFileSync } from 'node:fs';
+// Env: BENCH_SECONDS (default 15) per pgbench run; BENCH_SCALE (default 10) for pgbench -i.
+// Needs PostgreSQL server binaries, pgbench and psql; pgbouncer and Gatehouse columns say "n/a: why"
+// when they can't run. Everything it starts is stopped at the end, on errors and on Ctrl-C.
+import { execFileSync, spawn } from 'node:child_process';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
-const SCALE = Number(process.env.BENCH_SCALE ?? 10);
+const SECONDS = positiveInt(process.env.BENCH_SECONDS, 15);
+const SCALE = positiveInt(process.env.BENCH_SCALE, 10);
+const WARMUP_SECONDS = Math.min(3, SECONDS);
+const MODES = ['simple', 'extended', 'prepared'];
+const CLIENTS = [1, 8];
 const writeDocs = process.argv.includes('--write-docs');
 const asRoot = process.getuid?.() === 0;
+const docsFile = path.join(root, 'docs/benchmarks.md');
+const MARK_START = '<!-- bench:pg:start -->';
+const MARK_END = '<!-- bench:pg:end -->';
+
+function positiveInt(text, fallback) {
+  const n = Number(text);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
+const log = (line) => process.stderr.write(line + '\n');
+
+// ---- cleanup: everything started registers how to stop it; run last-in first-out, once ----------------
+
 const cleanups = [];
+let cleaning = null;
+let currentBench = null;
 
-const pgBin = (() => {
-  const dirs = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').sort().reverse().map((v) => `/usr/lib/postgresql/${v}/bin`) : [];
-  const found = dirs.find((d) => existsSync(`${d}/initdb`));
-  if (!found) throw new Error('PostgreSQL server binaries not found');
-  return found;
-})();
+function cleanup() {
+  cleaning ??= (async () => {
+    currentBench?.kill('SIGINT');
+    currentBench = null;
+    while (cleanups.length) {
+      try {
+        await cleanups.pop()();
+      } catch (err) {
+        log(`cleanup: ${err.message}`);
+      }
+    }
+  })();
+  return cleaning;
+}
 
-function asPostgres(cmd, args, opts = {}) {
-  return asRoot ? execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], opts) : execFileSync(cmd, args, opts);
+// With the terminal gone (SIGHUP) writes to it fail: that must not stop the cleanup.
+process.stderr.on('error', () => {});
+process.stdout.on('error', () => {});
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    log(`\n${signal}: stopping everything...`);
+    void cleanup().then(() => process.exit(130));
+  });
+}
+
+// ---- processes and files ------------------------------------------------------------------------------
+
+function postgresIds() {
+  const id = (flag) => Number(execFileSync('id', [flag, 'postgres']).toString().trim());
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+/** A temp dir (owned by the postgres OS user when we are root), removed at cleanup. */
+function tempDir(prefix) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  if (asRoot) {
+    const { uid, gid } = postgresIds();
+    chownSync(dir, uid, gid);
+  }
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Run a PostgreSQL tool to completion, as the postgres OS user when we are root (servers refuse root). */
+function asPostgres(cmd, args, cwd) {
+  const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+  return execFileSync(file, argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 }
 
 function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
     });
   });
 }
 
-function tempDir(prefix) {
-  const d = mkdtempSync(path.join(os.tmpdir(), prefix));
-  if (asRoot) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-    chownSync(d, uid, gid);
-  }
-  cleanups.push(() => rmSync(d, { recursive: true, force: true }));
-  return d;
+function waitForPort(port, timeoutMs = 15_000) {
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve();
+      });
+      s.on('error', () => (Date.now() - t0 > timeoutMs ? reject(new Error(`nothing listens on port ${port} after ${timeoutMs / 1000} s`)) : setTimeout(attempt, 100)));
+    };
+    attempt();
+  });
 }
 
+/** Stop a child: SIGTERM, then SIGKILL if it is still there after `graceMs`. */
+function stopChild(child, graceMs = 10_000) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+function findPgBin() {
+  const base = '/usr/lib/postgresql';
+  const dirs = existsSync(base) ? readdirSync(base).sort((a, b) => Number(b) - Number(a)).map((v) => `${base}/${v}/bin`) : [];
+  try {
+    dirs.unshift(execFileSync('pg_config', ['--bindir'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim());
+  } catch {
+    // no pg_config: the Debian layout above
+  }
+  const found = dirs.find((d) => existsSync(`${d}/initdb`) && existsSync(`${d}/pg_ctl`));
+  if (!found) throw new Error('PostgreSQL server binaries (initdb, pg_ctl) not found; install postgresql');
+  return found;
+}
+
+// ---- the three doors ----------------------------------------------------------------------------------
+
+/** A throwaway PostgreSQL with default settings (only where it listens changes), and pgbench's tables. */
 async function startPostgres() {
+  const bin = findPgBin();
   const dir = tempDir('gh-bench-pg-');
   const data = path.join(dir, 'data');
-  asPostgres(`${pgBin}/initdb`, ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C'], { stdio: 'ignore' });
+  asPostgres(`${bin}/initdb`, ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C'], dir);
   const port = await freePort();
-  appendFileSync(
-    path.join(data, 'postgresql.conf'),
-    `\nlisten_addresses = '127.0.0.1'\nport = ${port}\nunix_socket_directories = '${dir}'\nmax_connections = 100\nshared_buffers = 128MB\npassword_encryption = 'scram-sha-256'\n`,
-  );
-  writeFileSync(path.join(data, 'pg_hba.conf'), 'local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n');
-  asPostgres(`${pgBin}/pg_ctl`, ['-D', data, '-l', path.join(dir, 'log'), '-w', 'start'], { stdio: 'ignore' });
-  cleanups.unshift(() => {
-    try {
-      asPostgres(`${pgBin}/pg_ctl`, ['-D', data, '-m', 'fast', '-w', 'stop'], { stdio: 'ignore' });
-    } catch {}
-  });
-  const psql = (sql, db = 'postgres') => execFileSync('psql', ['-h', dir, '-p', String(port), '-U', 'postgres', '-d', db, '-X', '-At', '-c', sql]).toString();
+  appendFileSync(path.join(data, 'postgresql.conf'), `\nlisten_addresses = '127.0.0.1'\nport = ${port}\nunix_socket_directories = '${dir}'\n`);
+  writeFileSync(path.join(data, 'pg_hba.conf'), 'local all postgres trust\nhost all all 127.0.0.1/32 scram-sha-256\n');
+  asPostgres(`${bin}/pg_ctl`, ['-D', data, '-l', path.join(dir, 'server.log'), '-w', 'start'], dir);
+  cleanups.push(() => asPostgres(`${bin}/pg_ctl`, ['-D', data, '-m', 'fast', '-w', 'stop'], dir));
+  const psql = (sql) => asPostgres('psql', ['-h', dir, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-X', '-q', '-At', '-c', sql], dir);
   const password = 'bench-' + Math.random().toString(36).slice(2);
   psql(`CREATE ROLE bench LOGIN PASSWORD '${password}'`);
   psql('CREATE DATABASE bench OWNER bench');
-  execFileSync('pgbench', ['-i', '-q', '-s', String(SCALE), '-h', dir, '-p', String(port), '-U', 'bench', 'bench'], { stdio: 'ignore' });
-  return { port, password };
+  log(`pgbench -i -s ${SCALE}...`);
+  execFileSync('pgbench', ['-i', '-q', '-s', String(SCALE), '-h', '127.0.0.1', '-p', String(port), '-U', 'bench', 'bench'], {
+    env: { ...process.env, PGPASSWORD: password, PGSSLMODE: 'disable' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const version = psql('SHOW server_version').trim();
+  return { name: 'direct', port, user: 'bench', db: 'bench', password, version };
 }
 
+/** pgbouncer in session pooling mode with SCRAM both ways (password from a userlist), as the postgres user. */
 async function startPgbouncer(pg) {
+  const version = /PgBouncer (\S+)/.exec(execFileSync('pgbouncer', ['--version']).toString())?.[1] ?? '?';
   const dir = tempDir('gh-bench-bouncer-');
   const port = await freePort();
-  writeFileSync(path.join(dir, 'userlist.txt'), `"bench" "${pg.password}"\n`);
+  writeFileSync(path.join(dir, 'userlist.txt'), `"bench" "${pg.password}"\n`, { mode: 0o600 });
   writeFileSync(
     path.join(dir, 'pgbouncer.ini'),
     [
@@ -91,143 +184,231 @@ async function startPgbouncer(pg) {
       'max_client_conn = 200',
       'default_pool_size = 20',
       `logfile = ${dir}/pgbouncer.log`,
-      `pidfile = ${dir}/pgbouncer.pid`,
       '',
     ].join('\n'),
   );
-  if (asRoot) execFileSync('chown', ['-R', 'postgres:postgres', dir]);
-  const child = asRoot ? spawn('runuser', ['-u', 'postgres', '--', 'pgbouncer', `${dir}/pgbouncer.ini`], { stdio: 'ignore' }) : spawn('pgbouncer', [`${dir}/pgbouncer.ini`], { stdio: 'ignore' });
-  cleanups.unshift(() => {
-    try {
-      const pid = Number(readFileSync(`${dir}/pgbouncer.pid`, 'utf8'));
-      process.kill(pid, 'SIGTERM');
-    } catch {}
-    child.kill();
-  });
-  await waitForPort(port);
-  return { port };
+  if (asRoot) {
+    const { uid, gid } = postgresIds();
+    for (const f of ['userlist.txt', 'pgbouncer.ini']) chownSync(path.join(dir, f), uid, gid);
+  }
+  // -u: pgbouncer refuses to run as root and switches user itself, so the child we hold is pgbouncer.
+  const child = spawn('pgbouncer', [...(asRoot ? ['-u', 'postgres'] : []), path.join(dir, 'pgbouncer.ini')], { stdio: 'ignore' });
+  cleanups.push(() => stopChild(child));
+  await Promise.race([waitForPort(port), new Promise((_, reject) => child.once('exit', (c) => reject(new Error(`pgbouncer exited (${c}): ${tail(path.join(dir, 'pgbouncer.log'))}`))))]);
+  return { name: 'pgbouncer', port, user: 'bench', db: 'bench', password: pg.password, version };
 }
 
+function tail(file, lines = 2) {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join(' | ');
+  } catch {
+    return '';
+  }
+}
+
+/** `gatehouse serve` on free ports, with connection `bench`, agent `bench-agent` and a grant made through the CLI. */
 async function startGatehouse(pg) {
+  execFileSync(process.execPath, [path.join(root, 'scripts/build-cli.mjs')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const cli = path.join(root, 'bin/gatehouse.mjs');
   const dataDir = tempDir('gh-bench-gatehouse-');
-  const gh = (args, input) => execFileSync(process.execPath, [path.join(root, 'bin/gatehouse.mjs'), ...args, '--data-dir', dataDir], { input }).toString();
-  execFileSync(process.execPath, [path.join(root, 'scripts/build-cli.mjs')]);
-  const child = spawn(process.execPath, [path.join(root, 'bin/gatehouse.mjs'), 'serve', '--data-dir', dataDir, '--pg-port', '0', '--console-port', '0'], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-    env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'warn' },
-  });
-  cleanups.unshift(() => child.kill('SIGTERM'));
+  const gh = (args, input) => execFileSync(process.execPath, [cli, ...args, '--data-dir', dataDir], { input, stdio: ['pipe', 'pipe', 'pipe'] }).toString();
+  const version = gh(['--version']).trim();
+  const child = spawn(process.execPath, [cli, 'serve', '--data-dir', dataDir, '--pg-port', '0', '--console-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  cleanups.push(() => stopChild(child));
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
   const port = await new Promise((resolve, reject) => {
     let out = '';
+    const t = setTimeout(() => reject(new Error('gatehouse serve printed no ports in 30 s')), 30_000);
     child.stdout.on('data', (d) => {
       out += d;
       const m = /postgres\s+\S+:(\d+)/.exec(out);
-      if (m && /console/.test(out)) resolve(Number(m[1]));
+      if (m && /console/.test(out)) {
+        clearTimeout(t);
+        resolve(Number(m[1]));
+      }
     });
-    child.on('exit', (c) => reject(new Error(`gatehouse serve exited (${c}): ${out}`)));
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`gatehouse serve exited (${code}): ${(stderr || out).trim().split('\n').pop()}`));
+    });
   });
   gh(['connection', 'add', 'bench', '--host', '127.0.0.1', '--port', String(pg.port), '--database', 'bench', '--user', 'bench', '--tls-mode', 'disable', '--password-stdin'], pg.password);
   const secret = JSON.parse(gh(['agent', 'add', 'bench-agent', '--json'])).secret;
+  if (!secret) throw new Error('`gatehouse agent add --json` printed no secret');
   gh(['grant', 'add', '--agent', 'bench-agent', '--connection', 'bench']);
-  return { port, secret };
+  return { name: 'gatehouse', port, user: 'bench-agent', db: 'bench', password: secret, version };
 }
 
-function waitForPort(port) {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const tryOnce = () => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.end();
-        resolve();
-      });
-      s.on('error', () => (Date.now() - t0 > 10_000 ? reject(new Error(`port ${port} never opened`)) : setTimeout(tryOnce, 100)));
-    };
-    tryOnce();
+/** One line saying why a command or step failed: the error line of its stderr, else the error's message. */
+function reason(err) {
+  if (err.code === 'ENOENT') return `${err.path ?? 'a command'} is not installed`;
+  return errorLine(String(err.stderr ?? '')) ?? err.message;
+}
+
+/** The first line of a tool's stderr that says what went wrong, else its last line. */
+function errorLine(text) {
+  const lines = text.trim().split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.find((l) => /error|fatal|failed/i.test(l)) ?? lines.pop() ?? null;
+}
+
+/** Start a door; a failure becomes `{ name, error }` so the table says "n/a: why" instead of stopping the run. */
+async function tryStart(name, start) {
+  try {
+    return await start();
+  } catch (err) {
+    const why = reason(err);
+    log(`${name}: n/a: ${why}`);
+    return { name, error: why };
+  }
+}
+
+// ---- pgbench ------------------------------------------------------------------------------------------
+
+/** One pgbench -S run; resolves to { tps, lat } or { error }. */
+function pgbench(target, mode, clients, seconds) {
+  const args = ['-n', '-S', '-M', mode, '-c', String(clients), '-j', String(Math.min(clients, 2)), '-T', String(seconds), '-h', '127.0.0.1', '-p', String(target.port), '-U', target.user, target.db];
+  if (cleaning) return Promise.resolve({ error: 'stopped' });
+  return new Promise((resolve) => {
+    const child = spawn('pgbench', args, { env: { ...process.env, PGPASSWORD: target.password, PGSSLMODE: 'disable' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    currentBench = child;
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => {
+      currentBench = null;
+      const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(out)?.[1]);
+      const lat = Number(/latency average = ([\d.]+) ms/.exec(out)?.[1]);
+      if (code === 0 && tps > 0 && lat > 0) resolve({ tps, lat });
+      else resolve({ error: errorLine(err) ?? `pgbench exited ${code ?? 'on a signal'}` });
+    });
   });
 }
 
-function pgbench(target, mode, clients, seconds) {
-  const args = ['-n', '-S', '-M', mode, '-c', String(clients), '-j', String(Math.min(clients, 2)), '-T', String(seconds), '-h', '127.0.0.1', '-p', String(target.port), '-U', target.user, target.db];
-  const r = spawnSync('pgbench', args, { env: { ...process.env, PGPASSWORD: target.password, PGSSLMODE: 'disable' }, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`pgbench against ${target.name} failed: ${r.stderr.trim().split('\n').pop()}`);
-  const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(r.stdout)?.[1]);
-  const lat = Number(/latency average = ([\d.]+) ms/.exec(r.stdout)?.[1]);
-  return { tps, lat };
+// ---- report -------------------------------------------------------------------------------------------
+
+function machine() {
+  let cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  try {
+    cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpu;
+  } catch {
+    // not Linux
+  }
+  const cores = os.availableParallelism?.() ?? os.cpus().length;
+  return `${cores} cores (nproc), ${cpu.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}`;
 }
+
+const f0 = (n) => n.toFixed(0);
+const f3 = (n) => n.toFixed(3);
+const signed = (n) => (n >= 0 ? '+' : '') + f3(n);
+
+function table(rows, targets, context) {
+  const [direct, bouncer, gate] = targets.map((t) => t.name);
+  const cell = (r, fmt) => (r && !r.error ? fmt(r) : r?.error ? `n/a: ${r.error.slice(0, 60)}` : 'n/a');
+  const ratio = (a, b, fmt) => (a && b && !a.error && !b.error ? fmt(a, b) : 'n/a');
+  const lines = [
+    context,
+    '',
+    `| mode | clients | ${direct} tps | ${bouncer} tps | ${gate} tps | ${direct} ms | ${bouncer} ms | ${gate} ms | gatehouse/direct tps | gatehouse/pgbouncer tps | gatehouse − pgbouncer ms |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    const [d, b, g] = [r[direct], r[bouncer], r[gate]];
+    const tps = (x) => cell(x, (v) => f0(v.tps));
+    const lat = (x) => (x && !x.error ? f3(x.lat) : 'n/a');
+    lines.push(
+      `| ${r.mode} | ${r.clients} | ${tps(d)} | ${tps(b)} | ${tps(g)} | ${lat(d)} | ${lat(b)} | ${lat(g)} | ${ratio(g, d, (x, y) => (x.tps / y.tps).toFixed(2))} | ${ratio(g, b, (x, y) => (x.tps / y.tps).toFixed(2))} | ${ratio(g, b, (x, y) => signed(x.lat - y.lat))} |`,
+    );
+  }
+  for (const t of targets) if (t.error) lines.push('', `${t.name}: n/a: ${t.error}`);
+  return lines.join('\n');
+}
+
+const DOC_INTRO = `# Benchmarks
+
+Every number here comes from a script in \`scripts/\` that runs Gatehouse and its baselines side by side in
+one run and prints the ratios. Re-run it on your own machine; absolute numbers depend on the machine, the
+ratios are what matter.
+
+## PostgreSQL gateway: \`npm run bench:pg\`
+
+What is measured: \`pgbench -S\` (select-only) with 1 client and with 8 clients (2 threads), in the simple,
+extended and prepared query modes, through three doors to the same throwaway PostgreSQL (default settings,
+scale 10): **direct**, **pgbouncer** in session pooling mode, and **Gatehouse** with recording on. All use
+TCP on 127.0.0.1 and SCRAM-SHA-256, no TLS. Runs are interleaved per configuration so machine drift hits
+all three alike; tps excludes connection time.
+
+How to run: \`npm run bench:pg\` prints the table; \`npm run bench:pg -- --write-docs\` also replaces it below.
+\`BENCH_SECONDS\` (default 15) sets the length of each run. Needs PostgreSQL, pgbench and pgbouncer.
+
+`;
+
+/** Replace the table between the markers in docs/benchmarks.md, creating the file or the section if needed. */
+function writeTableToDocs(text) {
+  const block = `${MARK_START}\n${text}\n${MARK_END}`;
+  if (!existsSync(docsFile)) {
+    writeFileSync(docsFile, `${DOC_INTRO}${block}\n`);
+    return;
+  }
+  const doc = readFileSync(docsFile, 'utf8');
+  const i = doc.indexOf(MARK_START);
+  const j = doc.indexOf(MARK_END);
+  if (i < 0 || j < i) writeFileSync(docsFile, `${doc.trimEnd()}\n\n## PostgreSQL gateway: \`npm run bench:pg\`\n\n${block}\n`);
+  else writeFileSync(docsFile, doc.slice(0, i) + block + doc.slice(j + MARK_END.length));
+}
+
+// ---- main ---------------------------------------------------------------------------------------------
 
 async function main() {
-  const cpu = (() => {
-    try {
-      return /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model;
-    } catch {
-      return os.cpus()[0]?.model;
-    }
-  })();
-  console.error(`machine: ${os.cpus().length} cores, ${cpu}; ${SECONDS} s per run, pgbench scale ${SCALE}`);
+  const started = new Date();
+  const load0 = os.loadavg()[0];
+  log(`machine: ${machine()}`);
+  log(`${SECONDS} s per run, pgbench scale ${SCALE}, load average ${load0.toFixed(2)}`);
   const pg = await startPostgres();
-  const bouncer = await startPgbouncer(pg);
-  const gh = await startGatehouse(pg);
-  const targets = [
-    { name: 'direct', port: pg.port, user: 'bench', db: 'bench', password: pg.password },
-    { name: 'pgbouncer', port: bouncer.port, user: 'bench', db: 'bench', password: pg.password },
-    { name: 'gatehouse', port: gh.port, user: 'bench-agent', db: 'bench', password: gh.secret },
-  ];
-  for (const t of targets) pgbench(t, 'simple', 2, 2); // warm-up: caches, JIT, pools
+  const bouncer = await tryStart('pgbouncer', () => startPgbouncer(pg));
+  const gatehouse = await tryStart('gatehouse', () => startGatehouse(pg));
+  const targets = [pg, bouncer, gatehouse];
+  const live = targets.filter((t) => !t.error);
+
+  log(`warm-up: ${WARMUP_SECONDS} s per door at 8 clients...`);
+  for (const t of live) {
+    const r = await pgbench(t, 'simple', 8, WARMUP_SECONDS);
+    if (cleaning) return;
+    if (r.error) log(`warm-up ${t.name}: ${r.error}`);
+  }
 
   const rows = [];
-  for (const clients of [1, 8]) {
-    for (const mode of ['simple', 'extended', 'prepared']) {
-      const r = {};
-      // Interleaved per configuration so drift hits all three alike.
-      for (const t of targets) {
-        r[t.name] = pgbench(t, mode, clients, SECONDS);
-        console.error(`${mode.padEnd(8)} c=${clients} ${t.name.padEnd(9)} ${r[t.name].tps.toFixed(0).padStart(7)} tps  ${r[t.name].lat.toFixed(3)} ms`);
+  for (const clients of CLIENTS) {
+    for (const mode of MODES) {
+      const row = { mode, clients };
+      // Interleaved per configuration, so drift (other load, thermal, caches) hits all three alike.
+      for (const t of live) {
+        row[t.name] = await pgbench(t, mode, clients, SECONDS);
+        if (cleaning) return; // interrupted: no table from a cut-short run
+        const r = row[t.name];
+        log(`${mode.padEnd(8)} c=${clients} ${t.name.padEnd(9)} ${r.error ? `n/a: ${r.error}` : `${f0(r.tps).padStart(7)} tps  ${f3(r.lat)} ms`}`);
       }
-      rows.push({ mode, clients, ...r });
+      rows.push(row);
     }
   }
 
-  const f0 = (n) => n.toFixed(0);
-  const f3 = (n) => n.toFixed(3);
-  const lines = [
-    `Machine: ${os.cpus().length} cores (${cpu}), ${new Date().toISOString().slice(0, 10)}. pgbench -S, scale ${SCALE}, ${SECONDS} s per run, TCP on 127.0.0.1, SCRAM everywhere, no TLS. Gatehouse records every statement (journal write before each acknowledgment).`,
-    '',
-    '| mode | clients | direct tps | pgbouncer tps | gatehouse tps | direct ms | pgbouncer ms | gatehouse ms | gatehouse/direct tps | gatehouse/pgbouncer tps | gatehouse − pgbouncer ms |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows.map(
-      (r) =>
-        `| ${r.mode} | ${r.clients} | ${f0(r.direct.tps)} | ${f0(r.pgbouncer.tps)} | ${f0(r.gatehouse.tps)} | ${f3(r.direct.lat)} | ${f3(r.pgbouncer.lat)} | ${f3(r.gatehouse.lat)} | ${(r.gatehouse.tps / r.direct.tps).toFixed(2)} | ${(r.gatehouse.tps / r.pgbouncer.tps).toFixed(2)} | ${(r.gatehouse.lat - r.pgbouncer.lat >= 0 ? '+' : '') + f3(r.gatehouse.lat - r.pgbouncer.lat)} |`,
-    ),
-  ];
-  const table = lines.join('\n');
-  console.log(table);
+  const versions = `PostgreSQL ${pg.version}, pgbouncer ${bouncer.version ?? 'n/a'}, Gatehouse ${gatehouse.version ?? 'n/a'} on Node ${process.versions.node}`;
+  const context = [
+    `Machine: ${machine()}. Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, load average ${load0.toFixed(2)} before and ${os.loadavg()[0].toFixed(2)} after.`,
+    `${versions}. pgbench -S, scale ${SCALE}, ${SECONDS} s per run, 1 client (-j 1) and 8 clients (-j 2), TCP on 127.0.0.1, SCRAM, no TLS; Gatehouse records every statement.`,
+  ].join('\n');
+  const text = table(rows, targets, context);
+  process.stdout.write(text + '\n');
   if (writeDocs) {
-    const file = path.join(root, 'docs/benchmarks.md');
-    const doc = readFileSync(file, 'utf8');
-    const start = '<!-- bench:pg:start -->';
-    const end = '<!-- bench:pg:end -->';
-    const i = doc.indexOf(start);
-    const j = doc.indexOf(end);
-    if (i < 0 || j < 0) throw new Error('docs/benchmarks.md lacks the bench:pg markers');
-    writeFileSync(file, doc.slice(0, i + start.length) + '\n' + table + '\n' + doc.slice(j));
-    console.error('docs/benchmarks.md updated');
+    writeTableToDocs(text);
+    log(`${path.relative(process.cwd(), docsFile)} updated`);
   }
 }
 
-const cleanup = () => {
-  for (const c of cleanups.splice(0)) {
-    try {
-      c();
-    } catch {}
-  }
-};
-process.on('SIGINT', () => {
-  cleanup();
-  process.exit(130);
-});
 main()
   .catch((err) => {
-    console.error(`bench:pg failed: ${err.message}`);
+    log(`bench:pg failed: ${reason(err)}`);
     process.exitCode = 1;
   })
-  .finally(cleanup);
+  .finally(() => cleanup());
