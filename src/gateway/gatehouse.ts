@@ -1,11 +1,10 @@
-import { createHmac, randomUUID } from 'node:crypto';
-import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import type { ServerInfoDto } from '../shared/contract';
 import { createGatewayApi, type GatewayApi } from './api/gateway-api';
 import { EventBus } from './core/event-bus';
 import { createLogger, type Logger } from './core/logger';
-import { loadOrCreateAdminToken, randomToken, tokenMatches } from './identity/admin-token';
+import { loadOrCreateAdminToken, randomToken, verifyAdminToken } from './identity/admin-token';
 import { fileKeyProvider, type KeyProvider } from './identity/key-provider';
 import { SecretBox } from './identity/secret-box';
 import { loadOrCreateSigningKey } from './identity/signing-key';
@@ -16,6 +15,7 @@ import { AuditLog } from './recording/audit-log';
 import { Recorder } from './recording/recorder';
 import { StatementJournal } from './recording/statement-journal';
 import { startConsoleServer, type ConsoleServer } from './server/console-server';
+import { acquireRunLock, removeServerFiles, writeServerFiles } from './server/run-files';
 import { ensureDataDir } from './store/data-dir';
 import { Store } from './store/store';
 import { GATEHOUSE_VERSION } from './version';
@@ -58,7 +58,41 @@ export async function startGatehouse(opts: GatehouseOptions): Promise<Gatehouse>
   const dataDir = ensureDataDir(opts.dataDir);
   const log = opts.log ?? createLogger();
   const host = opts.host ?? '127.0.0.1';
+  const lock = acquireRunLock(dataDir);
+  const teardown = new Teardown(log);
+  teardown.add(() => lock.release());
+  try {
+    return await startParts(opts, dataDir, host, log, teardown);
+  } catch (err) {
+    // Release what was already open (store, listeners, lock) when a later step fails: busy port, bad key.
+    await teardown.run();
+    throw err;
+  }
+}
+
+/** Teardown steps registered while starting, run once in reverse order (at close or a failed start). */
+class Teardown {
+  private readonly steps: (() => void | Promise<void>)[] = [];
+  constructor(private readonly log: Logger) {}
+
+  add(step: () => void | Promise<void>): void {
+    this.steps.push(step);
+  }
+
+  async run(): Promise<void> {
+    for (const step of this.steps.splice(0).reverse()) {
+      try {
+        await step();
+      } catch (err) {
+        this.log.error('stopping a part of the gateway failed', { err });
+      }
+    }
+  }
+}
+
+async function startParts(opts: GatehouseOptions, dataDir: string, host: string, log: Logger, teardown: Teardown): Promise<Gatehouse> {
   const store = Store.open(path.join(dataDir, 'gatehouse.db'), { nativeBinding: opts.sqliteBinding });
+  teardown.add(() => store.close());
   const journalFile = path.join(dataDir, 'recording.journal');
   const replayed = StatementJournal.replay(journalFile, store);
   if (replayed) log.warn('statements from the journal of an earlier run were committed', { count: replayed });
@@ -73,7 +107,10 @@ export async function startGatehouse(opts: GatehouseOptions): Promise<Gatehouse>
   const events = new EventBus();
   const signer = loadOrCreateSigningKey(dataDir);
   const audit = new AuditLog(store, events, Date.now, signer);
+  // Runs after the recorder has flushed and before the store closes (teardown runs in reverse).
+  teardown.add(() => audit.checkpoint());
   const recorder = new Recorder(store, events, log, journalFile, audit);
+  teardown.add(() => recorder.close());
   const masterKey = (opts.keyProvider ?? fileKeyProvider(dataDir)).getKey();
   const secretBox = new SecretBox(masterKey);
   const tls = loadOrCreateTlsCertificate(dataDir, { certFile: opts.tlsCertFile, keyFile: opts.tlsKeyFile });
@@ -91,6 +128,7 @@ export async function startGatehouse(opts: GatehouseOptions): Promise<Gatehouse>
     tls: { cert: tls.cert, key: tls.key },
     scramMockKey: createHmac('sha256', masterKey).update('gatehouse scram mock key').digest(),
   });
+  teardown.add(() => pg.close());
   let consoleServer: ConsoleServer | null = null;
 
   const info = (): ServerInfoDto => ({
@@ -118,32 +156,28 @@ export async function startGatehouse(opts: GatehouseOptions): Promise<Gatehouse>
   );
 
   const admin = loadOrCreateAdminToken(dataDir);
-  // Filesystem access to the data dir is what authorises the local CLI: it reads this per-run token.
-  const cliToken = randomToken('ghc_');
-  const runDir = path.join(dataDir, 'run');
   if (opts.consolePort !== null) {
-    try {
-      consoleServer = await startConsoleServer({
-        api,
-        events,
-        host,
-        port: opts.consolePort ?? 7070,
-        staticDir: opts.staticDir ?? null,
-        log,
-        authenticate: (token) => (token === cliToken ? 'cli' : tokenMatches(admin.hash, token) ? 'admin' : null),
-      });
-    } catch (err) {
-      await pg.close();
-      recorder.close();
-      store.close();
-      throw err;
-    }
-    writeFileSync(path.join(runDir, 'cli.token'), cliToken, { mode: 0o600 });
-    chmodSync(path.join(runDir, 'cli.token'), 0o600);
-    writeFileSync(path.join(runDir, 'server.json'), JSON.stringify({ pid: process.pid, consoleUrl: consoleServer.url, pgPort: pg.address.port }, null, 2) + '\n', { mode: 0o600 });
+    const cliToken = Buffer.from(randomToken('ghc_'));
+    const isCliToken = (token: string) => {
+      const t = Buffer.from(token);
+      return t.length === cliToken.length && timingSafeEqual(t, cliToken);
+    };
+    const server = await startConsoleServer({
+      api,
+      events,
+      host,
+      port: opts.consolePort ?? 7070,
+      staticDir: opts.staticDir ?? null,
+      log,
+      authenticate: (token) => (isCliToken(token) ? 'cli' : verifyAdminToken(admin.hash, token) ? 'admin' : null),
+    });
+    consoleServer = server;
+    teardown.add(() => server.close());
+    teardown.add(() => removeServerFiles(dataDir));
+    writeServerFiles(dataDir, { pid: process.pid, consoleUrl: server.url, pgPort: pg.address.port }, cliToken.toString());
   }
 
-  let closed = false;
+  let closing: Promise<void> | null = null;
   return {
     api,
     events,
@@ -151,17 +185,9 @@ export async function startGatehouse(opts: GatehouseOptions): Promise<Gatehouse>
     consoleUrl: consoleServer?.url ?? null,
     adminToken: admin.token,
     info,
-    async close() {
-      if (closed) return;
-      closed = true;
-      rmSync(path.join(runDir, 'server.json'), { force: true });
-      rmSync(path.join(runDir, 'cli.token'), { force: true });
-      await consoleServer?.close();
-      await pg.close();
-      recorder.close();
-      audit.checkpoint();
-      store.close();
-      log.info('gatehouse stopped');
+    close() {
+      closing ??= teardown.run().then(() => log.info('gatehouse stopped'));
+      return closing;
     },
   };
 }

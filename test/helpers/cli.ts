@@ -10,16 +10,26 @@ export function buildCli(): void {
   if (r.status !== 0) throw new Error(`CLI build failed: ${r.stderr}`);
 }
 
-/** Run `gatehouse ...` to completion. */
-export function gatehouse(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+/**
+ * Run `gatehouse ...` to completion. A command that is still running after `timeoutMs` (say, a `serve`
+ * that should have been refused) is killed, so a failing test leaves no process behind.
+ */
+export function gatehouse(
+  args: string[],
+  opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.stdin.end(opts.input ?? '');
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
   });
 }
 

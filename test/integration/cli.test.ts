@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -78,7 +78,7 @@ describe('gatehouse CLI without a running server', () => {
     expect(r.code, r.stderr).toBe(0);
     const noArg = await gatehouse(['connection', 'add', 'x', '--host', 'h', '--database', 'd', '--user', 'u', '--password', 'secret', '--data-dir', dir]);
     expect(noArg.code).toBe(2);
-    expect(noArg.stderr).toContain("unknown option '--password'");
+    expect(noArg.stderr).toMatch(/^gatehouse: unknown option '--password'[^\n]*\n$/);
     const missingEnv = await gatehouse(['connection', 'add', 'y', '--host', 'h', '--database', 'd', '--user', 'u', '--password-env', 'NOPE_NOT_SET', '--data-dir', dir]);
     expect(missingEnv.code).toBe(1);
     expect(missingEnv.stderr).toBe('gatehouse: environment variable NOPE_NOT_SET is not set\n');
@@ -93,6 +93,10 @@ describe('gatehouse CLI without a running server', () => {
       [['agent', 'add', 'bad name!'], /^gatehouse: invalid input for agents.add: name:/, 1],
       [['sessions', 'show', 'nope'], /^gatehouse: session "nope" does not exist\n$/, 1],
       [['grant', 'revoke'], /^gatehouse: give a grant id, or --agent and --connection\n$/, 2],
+      [['connection', 'add', 'c', '--host', 'h', '--port', 'abc', '--database', 'd', '--user', 'u'], /^gatehouse: option '--port <port>' argument 'abc' is invalid[^\n]*\n$/, 2],
+      [['sessions', 'list', '--limit', '-3'], /^gatehouse: [^\n]*\n$/, 2],
+      [['agent', 'list', '--no-such-flag'], /^gatehouse: unknown option '--no-such-flag'\n$/, 2],
+      [['serve', '--tls-cert', 'cert.pem'], /^gatehouse: give both --tls-cert and --tls-key, or neither\n$/, 2],
     ];
     for (const [args, message, code] of cases) {
       const r = await gatehouse([...args, '--data-dir', dir]);
@@ -102,6 +106,10 @@ describe('gatehouse CLI without a running server', () => {
     await gatehouse(['agent', 'add', 'dup', '--data-dir', dir]);
     const dup = await gatehouse(['agent', 'add', 'dup', '--data-dir', dir]);
     expect(dup.stderr).toBe('gatehouse: agent "dup" already exists\n');
+    await gatehouse(['connection', 'add', 'db', '--host', 'h', '--database', 'd', '--user', 'u', '--data-dir', dir]);
+    const nothing = await gatehouse(['grant', 'revoke', '--agent', 'dup', '--connection', 'db', '--data-dir', dir]);
+    expect(nothing.stderr).toBe('gatehouse: agent "dup" has no active grant on connection "db"\n');
+    expect(nothing.code).toBe(1);
   });
 });
 
@@ -159,6 +167,41 @@ describe('gatehouse serve', () => {
     const again = await runTool('psql', [`host=127.0.0.1 port=${serve.pgPort} dbname=app user=bot password=${secret}`, '-X', '-c', 'select 1']);
     expect(again.stderr).toContain('no active grant');
     await c.end().catch(() => {});
+  });
+});
+
+describe('gatehouse serve run files', () => {
+  it('publishes a private per-run CLI token, refuses a second gateway on the data dir, and cleans up at stop', async () => {
+    const dir = tempDir();
+    const run = path.join(dir, 'run');
+    const first = await startServe(dir);
+    let cliToken = '';
+    try {
+      expect(statSync(path.join(run, 'cli.token')).mode & 0o777).toBe(0o600);
+      const info = JSON.parse(readFileSync(path.join(run, 'server.json'), 'utf8'));
+      expect(info).toEqual({ pid: first.child.pid, consoleUrl: first.consoleUrl, pgPort: first.pgPort });
+      cliToken = readFileSync(path.join(run, 'cli.token'), 'utf8');
+      expect(cliToken).not.toBe(first.adminToken);
+      const asCli = await fetch(`${first.consoleUrl}/api/call/server.info`, { method: 'POST', body: '{}', headers: { authorization: `Bearer ${cliToken}` } });
+      expect((await asCli.json()).listeners.postgres.port).toBe(first.pgPort);
+
+      const second = await gatehouse(['serve', '--data-dir', dir, '--pg-port', '0', '--console-port', '0'], { timeoutMs: 15_000 });
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(new RegExp(`^gatehouse: another Gatehouse gateway \\(pid ${first.child.pid}\\) is running for data dir [^\\n]+\\n$`));
+      // The refused start left the running server's files alone.
+      expect(readFileSync(path.join(run, 'cli.token'), 'utf8')).toBe(cliToken);
+    } finally {
+      expect(await first.stop()).toBe(0);
+    }
+    expect(readdirSync(run)).toEqual([]);
+    const again = await startServe(dir);
+    try {
+      expect(again.adminToken).toBeNull();
+      // A fresh CLI token each run: the old one is worth nothing once its server stopped.
+      expect(readFileSync(path.join(run, 'cli.token'), 'utf8')).not.toBe(cliToken);
+    } finally {
+      await again.stop();
+    }
   });
 });
 

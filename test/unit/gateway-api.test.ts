@@ -11,6 +11,7 @@ import { Store } from '../../src/gateway/store/store';
 
 /** The one implementation of the contract, on an in-memory store. */
 let store: Store;
+let box: SecretBox;
 let api: GatewayApi;
 let closed: { filter: unknown; reason: string }[];
 let events: { event: string; payload: unknown }[];
@@ -23,10 +24,11 @@ beforeEach(() => {
   events = [];
   bus.onAny((event, payload) => events.push({ event, payload }));
   closed = [];
+  box = new SecretBox(randomBytes(32));
   api = createGatewayApi(
     {
       store,
-      secretBox: new SecretBox(randomBytes(32)),
+      secretBox: box,
       audit: new AuditLog(store, bus),
       events: bus,
       runtime: {
@@ -130,5 +132,96 @@ describe('gateway API', () => {
     expect(next.items.map((s: { id: string }) => s.id)).toEqual(['s2', 's1']);
     const even = await call('sessions.list', { limit: 10, agent: 'even' });
     expect(even).toMatchObject({ total: 3 });
+  });
+
+  it('audits every mutation with the caller as actor, and removals close the sessions they cut off', async () => {
+    const secret = await setup();
+    await call('connections.update', { name: 'app', port: 6543, password: UPSTREAM_PASSWORD + '-new' });
+    const g = await call('grants.add', { agent: 'bot', connection: 'app' });
+    await call('grants.revoke', { id: g.id });
+    await call('agents.remove', { name: 'bot' });
+    await call('connections.remove', { name: 'app' });
+    const trail = await call('audit.list', { order: 'asc', limit: 100 });
+    expect(trail.map((e: { kind: string }) => e.kind)).toEqual([
+      'connection.added',
+      'agent.added',
+      'connection.updated',
+      'grant.added',
+      'grant.revoked',
+      'agent.removed',
+      'connection.removed',
+    ]);
+    expect(new Set(trail.map((e: { actor: string }) => e.actor))).toEqual(new Set(['test-admin']));
+    expect(trail[2].detail).toMatchObject({ before: { port: 5432 }, after: { port: 6543 }, credential: 'replaced' });
+    const text = JSON.stringify(trail);
+    expect(text).not.toContain(UPSTREAM_PASSWORD);
+    expect(text).not.toContain(secret);
+    expect(closed.map((c) => c.reason)).toEqual(['grant_revoked', 'agent_removed', 'connection_removed']);
+    expect(await call('connections.list', {})).toEqual([]);
+    expect(await call('agents.list', {})).toEqual([]);
+  });
+
+  it('names nested and numeric fields in validation errors, and rejects unknown fields', async () => {
+    const issues = async (command: string, input: unknown) => {
+      const err = await call(command, input).catch((e) => e);
+      expect(err, command).toBeInstanceOf(ContractError);
+      expect(err.code).toBe('invalid');
+      return err.issues.map((i: { path: string }) => i.path);
+    };
+    expect(await issues('connections.add', { name: 'a', host: 'h', database: 'd', username: 'u', port: 70000 })).toEqual(['port']);
+    expect(await issues('connections.add', { name: 'a', host: 'h', database: 'd', username: 'u', tags: ['ok', ''] })).toEqual(['tags.1']);
+    expect(await issues('connections.add', { name: 'a', host: 'h', database: 'd', username: 'u', tlsMode: 'sometimes' })).toEqual(['tlsMode']);
+    expect(await issues('grants.add', { agent: 'a', connection: 'c', expiresInSeconds: -5 })).toEqual(['expiresInSeconds']);
+    expect(await issues('sessions.list', { limit: 0 })).toEqual(['limit']);
+    expect(await issues('agents.add', {})).toEqual(['name']);
+    expect(await issues('agents.add', null)).toEqual(['name']);
+    // A rejected value never comes back in the message (it may be a password typed in the wrong field).
+    const err = await call('connections.add', { name: 'a', host: 'h', database: 'd', username: 'u', password: 'p'.repeat(2000) }).catch((e) => e);
+    expect(err.issues.map((i: { path: string }) => i.path)).toEqual(['password']);
+    expect(JSON.stringify(err.toBody())).not.toContain('p'.repeat(50));
+  });
+
+  it('returns a session with its statements, times as ISO strings', async () => {
+    store.sessions.insert({
+      id: 'sess-1', protocol: 'postgres', agentId: 'a', agentName: 'bot', connectionId: 'c', connectionName: 'app', clientAddress: '127.0.0.1:5000',
+      tls: true, startedAt: Date.UTC(2026, 0, 2, 3, 4, 5), endedAt: null, bytesIn: 10, bytesOut: 20, endReason: null, statementCount: 0,
+    });
+    store.statements.insertMany([
+      { sessionId: 'sess-1', seq: 1, protocol: 'simple', sql: 'select 1', paramCount: 0, startedAt: Date.UTC(2026, 0, 2, 3, 4, 6), durationMs: 0.5, commandTag: 'SELECT 1', rows: 1, errorCode: null },
+      { sessionId: 'sess-1', seq: 2, protocol: 'extended', sql: 'select $1', paramCount: 1, startedAt: Date.UTC(2026, 0, 2, 3, 4, 7), durationMs: 1, commandTag: null, rows: null, errorCode: '42601' },
+    ]);
+    const r = await call('sessions.get', { id: 'sess-1' });
+    expect(r.session).toMatchObject({ id: 'sess-1', startedAt: '2026-01-02T03:04:05.000Z', endedAt: null, tls: true });
+    expect(r.statements.map((x: { seq: number; sql: string; startedAt: string }) => [x.seq, x.sql, x.startedAt])).toEqual([
+      [1, 'select 1', '2026-01-02T03:04:06.000Z'],
+      [2, 'select $1', '2026-01-02T03:04:07.000Z'],
+    ]);
+    expect(r.statements[1]).toMatchObject({ protocol: 'extended', paramCount: 1, errorCode: '42601' });
+  });
+
+  it('answers server.info, and hides the message of an unexpected failure', async () => {
+    expect(await call('server.info', {})).toMatchObject({ version: 't', installationId: 'i' });
+    await setup();
+    const failing = createGatewayApi(
+      {
+        store,
+        secretBox: box,
+        audit: new AuditLog(store, new EventBus()),
+        events: new EventBus(),
+        runtime: {
+          closeSessions: () => 0,
+          testConnection: async (t) => {
+            throw new Error(`could not reach ${t.host} with password ${t.password}`);
+          },
+        },
+        info: () => ({ version: 't', dataDir: '/x', installationId: 'i', listeners: { postgres: null, console: null }, tlsFingerprint: null }),
+      },
+      silentLogger,
+    );
+    const err = await failing.call('connections.test', { name: 'app' }, ctx).catch((e) => e);
+    expect(err).toBeInstanceOf(ContractError);
+    expect(err.code).toBe('internal');
+    expect(err.message).toBe('internal error (see the gateway log)');
+    expect(JSON.stringify(err.toBody())).not.toContain(UPSTREAM_PASSWORD);
   });
 });

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ContractClient } from '../../shared/contract';
 import { createGatewayApi } from '../api/gateway-api';
@@ -12,6 +11,7 @@ import { testUpstream } from '../postgres/upstream';
 import { AuditLog } from '../recording/audit-log';
 import { StatementJournal } from '../recording/statement-journal';
 import { httpClient } from '../server/http-client';
+import { readServerFiles, runningGatewayPid } from '../server/run-files';
 import { ensureDataDir } from '../store/data-dir';
 import { Store } from '../store/store';
 import { GATEHOUSE_VERSION } from '../version';
@@ -28,14 +28,10 @@ export interface CliConnection {
  * (so revocations close live sessions at once), else by opening the store directly.
  */
 export async function connectCli(dataDir: string): Promise<CliConnection> {
-  const runFile = path.join(dataDir, 'run', 'server.json');
-  const tokenFile = path.join(dataDir, 'run', 'cli.token');
-  if (existsSync(runFile) && existsSync(tokenFile)) {
-    const run = JSON.parse(readFileSync(runFile, 'utf8')) as { consoleUrl: string; pgPort: number };
-    if (await healthy(run.consoleUrl)) {
-      const client = httpClient(run.consoleUrl, readFileSync(tokenFile, 'utf8').trim());
-      return { client, server: run, close: () => client.close() };
-    }
+  const running = readServerFiles(dataDir);
+  if (running && (await healthy(running.info.consoleUrl))) {
+    const client = httpClient(running.info.consoleUrl, running.cliToken);
+    return { client, server: running.info, close: () => client.close() };
   }
   return openLocal(dataDir);
 }
@@ -52,8 +48,19 @@ async function healthy(url: string): Promise<boolean> {
 function openLocal(dataDir: string): CliConnection {
   ensureDataDir(dataDir);
   const store = Store.open(path.join(dataDir, 'gatehouse.db'));
-  // No server runs for this data dir: commit what a crashed one left in its journal before reading.
-  StatementJournal.replay(path.join(dataDir, 'recording.journal'), store);
+  const gatewayPid = runningGatewayPid(dataDir);
+  if (gatewayPid === null) {
+    // No gateway runs for this data dir: commit what a crashed one left in its journal before reading.
+    StatementJournal.replay(path.join(dataDir, 'recording.journal'), store);
+  }
+  // A gateway without a console API (the desktop app's) may run: it owns the journal, and changes made
+  // here reach its new sessions, but it can't be asked to end open ones.
+  const closeSessions = () => {
+    if (gatewayPid !== null) {
+      process.stderr.write(`gatehouse: note: the gateway (pid ${gatewayPid}) for this data dir has no console API; its open sessions stay open\n`);
+    }
+    return 0;
+  };
   const events = new EventBus();
   const log = createLogger({ level: 'warn' });
   const signer = loadOrCreateSigningKey(dataDir);
@@ -65,7 +72,7 @@ function openLocal(dataDir: string): CliConnection {
       auditPublicKey: signer.publicKey,
       signer,
       events,
-      runtime: { closeSessions: () => 0, testConnection: (t) => testUpstream(t) },
+      runtime: { closeSessions, testConnection: (t) => testUpstream(t) },
       info: () => ({
         version: GATEHOUSE_VERSION,
         dataDir,

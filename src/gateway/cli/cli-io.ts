@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { InvalidArgumentError } from 'commander';
 
 /** A failure the CLI reports as one line and a non-zero exit. */
 export class CliError extends Error {
@@ -61,6 +62,20 @@ export function readSecret(opts: { passwordStdin?: boolean; passwordEnv?: string
     return v;
   }
   return undefined;
+}
+
+/** Option parser for a TCP port (0 allowed for listeners: any free port); bad values are usage errors. */
+export function parsePort(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n > 65535) throw new InvalidArgumentError('expected a port number (0-65535)');
+  return n;
+}
+
+/** Option parser for a positive integer (counts, limits); bad values are usage errors. */
+export function parsePositiveInt(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
 }
 
 /** Collect repeated options (`--tag a --tag b`). */

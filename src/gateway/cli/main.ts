@@ -17,7 +17,11 @@ async function main(argv: string[]): Promise<void> {
     .description('Gatehouse: an access gateway and review console for AI agents')
     .version(GATEHOUSE_VERSION)
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      // Usage errors in the same one-line form as every other failure ("(Did you mean ...)" joined on).
+      outputError: (s, write) => write(`gatehouse: ${s.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`),
+    });
   registerServeCommand(program);
   registerDemoCommand(program);
   registerConnectionCommands(program);

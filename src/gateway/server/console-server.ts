@@ -18,6 +18,8 @@ export interface ConsoleServerOptions {
   /** The built renderer (out/renderer), served with an SPA fallback; null serves no UI. */
   staticDir: string | null;
   log: Logger;
+  /** How long a WebSocket may stay open before its auth message (default 5 s). */
+  wsAuthTimeoutMs?: number;
 }
 
 export interface ConsoleServer {
@@ -68,7 +70,7 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
       if (req.method !== 'POST') return sendJson(res, 405, { code: 'invalid', message: 'use POST' });
       const actor = bearer(req);
       if (!actor) return sendJson(res, 401, { code: 'unauthorized', message: 'a valid admin token is required' });
-      const command = decodeURIComponent(url.pathname.slice('/api/call/'.length));
+      const command = safeDecode(url.pathname.slice('/api/call/'.length)) ?? '';
       if (!Object.hasOwn(commands, command)) return sendJson(res, 404, { code: 'not_found', message: `unknown command "${command}"` });
       let input: unknown;
       try {
@@ -88,6 +90,7 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
       }
     }
     if (url.pathname.startsWith('/api/')) return sendJson(res, 404, { code: 'not_found', message: 'no such endpoint' });
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'method not allowed\n');
     return serveStatic(url.pathname, res);
   }
 
@@ -98,18 +101,21 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
   }
 
   function serveStatic(pathname: string, res: http.ServerResponse): void {
-    const root = opts.staticDir;
-    if (!root || !existsSync(root)) {
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS });
-      res.end('The console UI is not built. Run `npm run build:app`, or use the CLI.\n');
-      return;
-    }
-    const rel = path.normalize(decodeURIComponent(pathname)).replace(/^([/\\])+/, '');
+    const root = opts.staticDir ? path.resolve(opts.staticDir) : null;
+    if (!root || !existsSync(root)) return sendText(res, 404, 'The console UI is not built. Run `npm run build:app`, or use the CLI.\n');
+    const decoded = safeDecode(pathname);
+    if (decoded === null || decoded.includes('\0')) return sendText(res, 400, 'bad path\n');
+    // Normalising the absolute URL path drops every "..", so the result stays under root.
+    const rel = path.posix.normalize(decoded).replace(/^\/+/, '');
     let file = path.join(root, rel);
-    if (!file.startsWith(path.resolve(root))) file = path.join(root, 'index.html');
-    if (!existsSync(file) || !statSync(file).isFile()) file = path.join(root, 'index.html');
+    if (!file.startsWith(root + path.sep) || !isFile(file)) {
+      // Client-side routes get the app; a missing asset (it has an extension) is a plain 404, so a browser
+      // never runs index.html as a script.
+      if (path.posix.extname(rel)) return sendText(res, 404, 'not found\n');
+      file = path.join(root, 'index.html');
+    }
     const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
-    const immutable = file.includes(`${path.sep}assets${path.sep}`);
+    const immutable = file.startsWith(path.join(root, 'assets') + path.sep);
     res.writeHead(200, { 'content-type': type, 'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache', ...SECURITY_HEADERS });
     createReadStream(file).pipe(res);
   }
@@ -125,16 +131,17 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
 
   function attachEvents(ws: WebSocket): void {
     let sub: { dispose(): void } | null = null;
-    const deadline = setTimeout(() => ws.close(4401, 'authenticate first'), 5000);
+    const deadline = setTimeout(() => ws.close(4401, 'authenticate first'), opts.wsAuthTimeoutMs ?? 5000);
     ws.once('message', (data) => {
       clearTimeout(deadline);
-      let token = '';
+      let token: unknown = null;
       try {
-        token = (JSON.parse(String(data)) as { type?: string; token?: string }).token ?? '';
+        const msg = JSON.parse(String(data)) as { type?: unknown; token?: unknown };
+        if (msg.type === 'auth') token = msg.token;
       } catch {
         /* falls through to refusal */
       }
-      if (!opts.authenticate(token)) {
+      if (typeof token !== 'string' || !opts.authenticate(token)) {
         ws.close(4401, 'invalid token');
         return;
       }
@@ -167,6 +174,28 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+function sendText(res: http.ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS });
+  res.end(text);
+}
+
+function isFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** decodeURIComponent that answers null for malformed escapes instead of throwing. */
+function safeDecode(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { collect, printJson, printTable, readSecret } from '../cli-io';
+import { collect, parsePort, printJson, printTable, readSecret } from '../cli-io';
 import { withClient, type CommonOptions } from './with-client';
 
 /** `gatehouse connection add|list|remove|test`. */
@@ -10,7 +10,7 @@ export function registerConnectionCommands(program: Command): void {
     .command('add <name>')
     .description('register a PostgreSQL database; the password comes from stdin or an environment variable')
     .requiredOption('--host <host>', 'upstream host')
-    .option('--port <port>', 'upstream port', (v) => Number(v), 5432)
+    .option('--port <port>', 'upstream port', parsePort, 5432)
     .requiredOption('--database <db>', 'upstream database name')
     .requiredOption('--user <user>', 'upstream user')
     .option('--tls-mode <mode>', 'disable | prefer | require | verify-full', 'prefer')

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { parsePort } from '../cli-io';
 
 /** `gatehouse demo`: a throwaway PostgreSQL with sample data behind a ready-to-use gateway. */
 export function registerDemoCommand(program: Command): void {
@@ -6,8 +7,8 @@ export function registerDemoCommand(program: Command): void {
     .command('demo')
     .description('start a throwaway PostgreSQL with sample data behind Gatehouse and print the psql command to try')
     .option('--data-dir <dir>', 'data directory (default: a temporary one)')
-    .option('--pg-port <port>', 'gateway PostgreSQL port (0 = any free port)', (v) => Number(v), 6432)
-    .option('--console-port <port>', 'console HTTP port (0 = any free port)', (v) => Number(v), 7070)
+    .option('--pg-port <port>', 'gateway PostgreSQL port (0 = any free port)', parsePort, 6432)
+    .option('--console-port <port>', 'console HTTP port (0 = any free port)', parsePort, 7070)
     .action(async (o: { dataDir?: string; pgPort: number; consolePort: number }) => {
       const { runDemo } = await import('../demo');
       await runDemo(o);

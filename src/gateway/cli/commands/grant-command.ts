@@ -58,9 +58,11 @@ export function registerGrantCommands(program: Command): void {
       if (id && (o.agent || o.connection)) throw new CliError('give either a grant id or --agent/--connection, not both', 2);
       await withClient(o, async ({ client }) => {
         const r = await client.call('grants.revoke', id ? { id } : { agent: o.agent!, connection: o.connection! });
+        if (r.revoked === 0) {
+          throw new CliError(id ? `grant ${id} is not active (already revoked or expired)` : `agent "${o.agent}" has no active grant on connection "${o.connection}"`);
+        }
         if (o.json) printJson(r);
         else process.stdout.write(`revoked ${r.revoked} grant(s); closed ${r.sessionsClosed} open session(s)\n`);
-        if (r.revoked === 0) process.exitCode = 1;
       });
     });
 }

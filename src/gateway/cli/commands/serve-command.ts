@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { startGatehouse } from '../../gatehouse';
 import { resolveDataDir } from '../../store/data-dir';
+import { CliError, parsePort } from '../cli-io';
 
 /** The built console UI next to the bundled CLI (dist/ -> out/renderer), if it was built. */
 export function defaultStaticDir(): string | null {
@@ -17,11 +18,12 @@ export function registerServeCommand(program: Command): void {
     .description('run the gateway listeners and the console API (headless)')
     .option('--data-dir <dir>', 'data directory (default $GATEHOUSE_DATA_DIR or ~/.gatehouse)')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .option('--pg-port <port>', 'PostgreSQL listener port (0 = any free port)', (v) => Number(v), 6432)
-    .option('--console-port <port>', 'console HTTP port (0 = any free port)', (v) => Number(v), 7070)
+    .option('--pg-port <port>', 'PostgreSQL listener port (0 = any free port)', parsePort, 6432)
+    .option('--console-port <port>', 'console HTTP port (0 = any free port)', parsePort, 7070)
     .option('--tls-cert <file>', 'TLS certificate (PEM) for the PostgreSQL listener')
     .option('--tls-key <file>', 'TLS private key (PEM)')
     .action(async (o: { dataDir?: string; host: string; pgPort: number; consolePort: number; tlsCert?: string; tlsKey?: string }) => {
+      if (!o.tlsCert !== !o.tlsKey) throw new CliError('give both --tls-cert and --tls-key, or neither', 2);
       const gh = await startGatehouse({
         dataDir: resolveDataDir(o.dataDir),
         host: o.host,
@@ -44,11 +46,18 @@ export function registerServeCommand(program: Command): void {
       process.stdout.write(lines.join('\n') + '\n');
       let stopping = false;
       const stop = async (signal: string) => {
-        if (stopping) return;
+        // A second signal while stopping means "now": the lock and run files of a dead pid are taken over
+        // by the next start.
+        if (stopping) process.exit(1);
         stopping = true;
         process.stdout.write(`\n${signal}: stopping...\n`);
-        await gh.close();
-        process.exit(0);
+        try {
+          await gh.close();
+          process.exit(0);
+        } catch (err) {
+          process.stderr.write(`gatehouse: stopping failed: ${(err as Error).message}\n`);
+          process.exit(1);
+        }
       };
       process.on('SIGINT', () => void stop('SIGINT'));
       process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { printJson, printTable } from '../cli-io';
+import { parsePositiveInt, printJson, printTable } from '../cli-io';
 import { withClient, type CommonOptions } from './with-client';
 
 /** `gatehouse sessions list|show`. */
@@ -12,7 +12,7 @@ export function registerSessionCommands(program: Command): void {
     .option('--agent <name>', 'only this agent')
     .option('--connection <name>', 'only this connection')
     .option('--active', 'only open sessions')
-    .option('--limit <n>', 'how many', (v) => Number(v), 50)
+    .option('--limit <n>', 'how many', parsePositiveInt, 50)
     .option('--data-dir <dir>', 'data directory')
     .option('--json', 'print JSON')
     .action(async (o: CommonOptions & { agent?: string; connection?: string; active?: boolean; limit: number }) =>
