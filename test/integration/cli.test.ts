@@ -1,4 +1,5 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -65,6 +66,11 @@ describe('gatehouse CLI without a running server', () => {
     expect((await gatehouse(['agent', 'remove', 'bot', '--data-dir', dir])).code).toBe(0);
     expect((await gatehouse(['connection', 'remove', 'app', '--data-dir', dir])).code).toBe(0);
     expect(JSON.parse((await gatehouse(['connection', 'list', '--json', '--data-dir', dir])).stdout)).toEqual([]);
+
+    // Every change made without a server is in the audit chain, and its head is signed when the command ends.
+    const verify = JSON.parse((await gatehouse(['audit', 'verify', '--json', '--data-dir', dir])).stdout);
+    expect(verify).toMatchObject({ ok: true, events: 6 });
+    expect(verify.checkpoints).toBe(6);
 
     // The key file that seals credentials is private.
     expect(statSync(path.join(dir, 'master.key')).mode & 0o777).toBe(0o600);
@@ -192,6 +198,19 @@ describe('gatehouse serve run files', () => {
       expect(readFileSync(path.join(run, 'cli.token'), 'utf8')).toBe(cliToken);
     } finally {
       expect(await first.stop()).toBe(0);
+    }
+    expect(readdirSync(run)).toEqual([]);
+
+    // A start that fails half-way (busy port) releases what it opened: the next start works.
+    const busy = net.createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const busyPort = (busy.address() as net.AddressInfo).port;
+    try {
+      const refused = await gatehouse(['serve', '--data-dir', dir, '--pg-port', String(busyPort), '--console-port', '0'], { timeoutMs: 15_000 });
+      expect(refused.stderr).toMatch(new RegExp(`\\ngatehouse: 127\\.0\\.0\\.1:${busyPort} is already in use; choose another port with --pg-port \\(0 = any free port\\)\\n$`));
+      expect(refused.code).toBe(1);
+    } finally {
+      busy.close();
     }
     expect(readdirSync(run)).toEqual([]);
     const again = await startServe(dir);

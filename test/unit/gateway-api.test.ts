@@ -218,7 +218,7 @@ describe('gateway API', () => {
       },
       silentLogger,
     );
-    const err = await failing.call('connections.test', { name: 'app' }, ctx).catch((e) => e);
+    const err = (await failing.call('connections.test', { name: 'app' }, ctx).catch((e) => e)) as ContractError;
     expect(err).toBeInstanceOf(ContractError);
     expect(err.code).toBe('internal');
     expect(err.message).toBe('internal error (see the gateway log)');

@@ -64,11 +64,14 @@ function openLocal(dataDir: string): CliConnection {
   const events = new EventBus();
   const log = createLogger({ level: 'warn' });
   const signer = loadOrCreateSigningKey(dataDir);
+  const audit = new AuditLog(store, events, Date.now, signer);
+  let audited = false;
+  events.on('audit.appended', () => (audited = true));
   const api = createGatewayApi(
     {
       store,
       secretBox: new SecretBox(fileKeyProvider(dataDir).getKey()),
-      audit: new AuditLog(store, events, Date.now, signer),
+      audit,
       auditPublicKey: signer.publicKey,
       signer,
       events,
@@ -84,5 +87,13 @@ function openLocal(dataDir: string): CliConnection {
     log,
   );
   const client = localClient(api, events, 'cli');
-  return { client, server: null, close: () => store.close() };
+  return {
+    client,
+    server: null,
+    close() {
+      // Sign the chain's head after this command's changes, as a stopping server does.
+      if (audited) audit.checkpoint();
+      store.close();
+    },
+  };
 }

@@ -32,6 +32,10 @@ export function registerServeCommand(program: Command): void {
         tlsCertFile: o.tlsCert,
         tlsKeyFile: o.tlsKey,
         staticDir: defaultStaticDir(),
+      }).catch((err: NodeJS.ErrnoException & { address?: string; port?: number }) => {
+        if (err.code !== 'EADDRINUSE') throw err;
+        const flag = err.port === o.consolePort ? '--console-port' : '--pg-port';
+        throw new CliError(`${err.address ?? o.host}:${err.port} is already in use; choose another port with ${flag} (0 = any free port)`);
       });
       const info = gh.info();
       const lines = [
