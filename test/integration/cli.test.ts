@@ -28,6 +28,15 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+/** A port nothing listens on (taken, then released). */
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
 describe('gatehouse CLI without a running server', () => {
   it('adds, lists and removes connections, agents and grants with --json', async () => {
     const dir = tempDir();
@@ -113,6 +122,14 @@ describe('gatehouse CLI without a running server', () => {
     const dup = await gatehouse(['agent', 'add', 'dup', '--data-dir', dir]);
     expect(dup.stderr).toBe('gatehouse: agent "dup" already exists\n');
     await gatehouse(['connection', 'add', 'db', '--host', 'h', '--database', 'd', '--user', 'u', '--data-dir', dir]);
+    const closedPort = await freePort();
+    await gatehouse(['connection', 'add', 'down', '--host', '127.0.0.1', '--port', String(closedPort), '--database', 'd', '--user', 'u', '--data-dir', dir]);
+    const down = await gatehouse(['connection', 'test', 'down', '--data-dir', dir]);
+    expect(down.stderr).toMatch(/^gatehouse: connection "down" failed at tcp: [^\n]+\n$/);
+    expect(down.code).toBe(1);
+    const downJson = await gatehouse(['connection', 'test', 'down', '--json', '--data-dir', dir]);
+    expect(JSON.parse(downJson.stdout)).toMatchObject({ ok: false, stage: 'tcp' });
+    expect(downJson.code).toBe(1);
     const nothing = await gatehouse(['grant', 'revoke', '--agent', 'dup', '--connection', 'db', '--data-dir', dir]);
     expect(nothing.stderr).toBe('gatehouse: agent "dup" has no active grant on connection "db"\n');
     expect(nothing.code).toBe(1);

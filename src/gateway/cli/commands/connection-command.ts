@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { collect, parsePort, printJson, printTable, readSecret } from '../cli-io';
+import { CliError, collect, parsePort, printJson, printTable, readSecret } from '../cli-io';
 import { withClient, type CommonOptions } from './with-client';
 
 /** `gatehouse connection add|list|remove|test`. */
@@ -79,9 +79,13 @@ export function registerConnectionCommands(program: Command): void {
     .action(async (name: string, o: CommonOptions) =>
       withClient(o, async ({ client }) => {
         const r = await client.call('connections.test', { name });
-        if (o.json) printJson(r);
-        else process.stdout.write(r.ok ? `ok: ${r.serverVersion} (${r.elapsedMs} ms)\n` : `failed at ${r.stage}: ${r.message}\n`);
-        if (!r.ok) process.exitCode = 1;
+        if (o.json) {
+          printJson(r);
+          if (!r.ok) process.exitCode = 1;
+          return;
+        }
+        if (!r.ok) throw new CliError(`connection "${name}" failed at ${r.stage}: ${r.message}`);
+        process.stdout.write(`ok: ${r.serverVersion} (${r.elapsedMs} ms)\n`);
       }),
     );
 }
