@@ -20,7 +20,7 @@ export const NameSchema = z
 
 export const TagsSchema = z.array(z.string().min(1).max(40)).max(20);
 
-export const ConnectionKind = z.enum(['postgres']);
+export const ConnectionKind = z.enum(['postgres', 'ssh']);
 export type ConnectionKind = z.infer<typeof ConnectionKind>;
 
 /** A registered upstream. The credential is write-only: it never appears in a DTO. */
@@ -94,8 +94,41 @@ export const StatementDto = z.object({
   commandTag: z.string().nullable(),
   rows: z.number().nullable(),
   errorCode: z.string().nullable(),
+  /** What policy did: block (never reached the database) or approve (held for a human); null = allowed. */
+  policyAction: z.enum(['block', 'approve']).nullable(),
+  policyRule: z.string().nullable(),
+  approvalId: z.string().nullable(),
+  /** Result values the masker replaced. */
+  maskedValues: z.number().nullable(),
+  /** A bounded preview of the masked result (JSON: columns and the first rows). */
+  resultPreview: z.string().nullable(),
 });
 export type StatementDto = z.infer<typeof StatementDto>;
+
+export const ApprovalStatus = z.enum(['pending', 'approved', 'denied', 'timed_out', 'withdrawn', 'gateway_stopped']);
+
+/** A statement or command held for a human decision. */
+export const ApprovalDto = z.object({
+  id: z.string(),
+  sessionId: z.string(),
+  agentName: z.string(),
+  connectionName: z.string(),
+  /** postgres, ssh ... */
+  protocol: z.string(),
+  /** The full statement (or command line) that is waiting. */
+  statement: z.string(),
+  rule: z.string(),
+  message: z.string(),
+  requestedAt: Iso,
+  expiresAt: Iso,
+  status: ApprovalStatus,
+  decidedBy: z.string().nullable(),
+  decidedAt: Iso.nullable(),
+  reason: z.string().nullable(),
+  scope: z.enum(['statement', 'session']).nullable(),
+  scopeUntil: Iso.nullable(),
+});
+export type ApprovalDto = z.infer<typeof ApprovalDto>;
 
 export const AuditEventDto = z.object({
   id: z.number(),
@@ -119,8 +152,11 @@ export const ServerInfoDto = z.object({
   listeners: z.object({
     postgres: z.object({ host: z.string(), port: z.number() }).nullable(),
     console: z.object({ host: z.string(), port: z.number() }).nullable(),
+    ssh: z.object({ host: z.string(), port: z.number() }).nullable().optional(),
   }),
   tlsFingerprint: z.string().nullable(),
+  /** The SSH listener's host key (`SHA256:...`, as `ssh-keygen -lf` prints it). */
+  sshHostKeyFingerprint: z.string().nullable().optional(),
 });
 export type ServerInfoDto = z.infer<typeof ServerInfoDto>;
 
@@ -190,10 +226,13 @@ export const commands = {
         kind: ConnectionKind.default('postgres'),
         host: z.string().min(1).max(255),
         port: z.number().int().min(1).max(65535).default(5432),
-        database: z.string().min(1).max(63),
+        /** Required for postgres; ssh connections have none. */
+        database: z.string().min(1).max(63).optional(),
         username: z.string().min(1).max(63),
         /** The upstream credential. Write-only: stored encrypted, never returned. */
         password: z.string().max(1024).optional(),
+        /** ssh only: an unencrypted OpenSSH/PEM private key for the upstream login (instead of a password). Write-only. */
+        privateKey: z.string().max(16384).optional(),
         tlsMode: z.enum(['disable', 'prefer', 'require', 'verify-full']).default('prefer'),
         tags: TagsSchema.default([]),
       })
@@ -220,7 +259,14 @@ export const commands = {
 
   'agents.list': { input: Empty, output: z.array(AgentDto) },
   'agents.add': {
-    input: z.object({ name: NameSchema, tags: TagsSchema.default([]) }).strict(),
+    input: z
+      .object({
+        name: NameSchema,
+        tags: TagsSchema.default([]),
+        /** An OpenSSH public key line (`ssh-ed25519 AAAA... comment`): the agent logs in to the SSH listener with it. */
+        sshPublicKey: z.string().max(16384).optional(),
+      })
+      .strict(),
     /** The secret is returned exactly once, here. Only a SCRAM verifier is kept. */
     output: z.object({ agent: AgentDto, secret: z.string() }),
   },
@@ -311,6 +357,30 @@ export const commands = {
   },
   'reviews.complete': { input: z.object({ id: z.string() }).strict(), output: ReviewDto },
 
+  'approvals.list': {
+    input: z
+      .object({
+        /** Only requests in this state (default: pending only). */
+        status: ApprovalStatus.optional(),
+        all: z.boolean().default(false),
+        limit: z.number().int().min(1).max(1000).default(200),
+      })
+      .strict(),
+    output: z.array(ApprovalDto),
+  },
+  'approvals.decide': {
+    input: z
+      .object({
+        id: z.string().min(1),
+        decision: z.enum(['approve', 'deny']),
+        reason: z.string().max(2000).optional(),
+        /** Approve: also let this session run statements matching the same rule for this many minutes. */
+        sessionMinutes: z.number().int().min(1).max(24 * 60).optional(),
+      })
+      .strict(),
+    output: ApprovalDto,
+  },
+
   /** Walk the tamper-evident audit chain and its signed checkpoints. */
   'audit.verify': {
     input: Empty,
@@ -337,6 +407,8 @@ export const events = {
   'statement.recorded': StatementDto,
   'audit.appended': AuditEventDto,
   'grant.changed': GrantDto,
+  'approval.requested': ApprovalDto,
+  'approval.decided': ApprovalDto,
 } as const;
 
 export type EventName = keyof typeof events;

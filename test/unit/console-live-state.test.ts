@@ -94,6 +94,11 @@ describe('one session', () => {
     commandTag: 'SELECT 1',
     rows: 1,
     errorCode: null,
+    policyAction: null,
+    policyRule: null,
+    approvalId: null,
+    maskedValues: null,
+    resultPreview: null,
   });
 
   it('adds statements recorded during and after the load, once each and in order', () => {

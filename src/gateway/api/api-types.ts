@@ -1,4 +1,5 @@
 import type { CommandName, CommandOutput, CommandParsedInput, ConnectionTestResult, ServerInfoDto } from '../../shared/contract';
+import type { ApprovalBroker } from '../approvals/approval-broker';
 import type { AuditLog } from '../recording/audit-log';
 import type { EventBus } from '../core/event-bus';
 import type { SecretBox } from '../identity/secret-box';
@@ -25,6 +26,8 @@ export interface ApiDeps {
   auditPublicKey?: string | null;
   /** Signs completed reviews (and, later, evidence packs). */
   signer?: Signer | null;
+  /** Held approval requests (null when no gateway runs in this process, e.g. the CLI on its own). */
+  approvals?: ApprovalBroker | null;
   now?: () => number;
 }
 

@@ -2,6 +2,7 @@ import { commands, ContractError, type CommandName } from '../../shared/contract
 import { GatehouseError, toSafeError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { agentCommands } from './agent-commands';
+import { approvalCommands } from './approval-commands';
 import type { ApiDeps, CallContext, Handlers } from './api-types';
 import { connectionCommands } from './connection-commands';
 import { grantCommands } from './grant-commands';
@@ -21,6 +22,7 @@ export function createGatewayApi(deps: ApiDeps, log: Logger): GatewayApi {
     ...grantCommands(deps),
     ...sessionCommands(deps),
     ...reviewCommands(deps),
+    ...approvalCommands(deps),
   };
   return {
     async call(command, input, ctx) {

@@ -1,5 +1,5 @@
-import type { AgentDto, AuditEventDto, ConnectionDto, GrantDto, SessionDto, StatementDto } from '../../shared/contract';
-import type { AgentRecord, AuditRecord, ConnectionRecord, GrantView, SessionRecord, StatementRecord } from '../store/records';
+import type { AgentDto, ApprovalDto, AuditEventDto, ConnectionDto, GrantDto, SessionDto, StatementDto } from '../../shared/contract';
+import type { AgentRecord, ApprovalRecord, AuditRecord, ConnectionRecord, GrantView, SessionRecord, StatementRecord } from '../store/records';
 
 /** Record -> contract DTO mappers: the one place where stored rows become what clients see. */
 
@@ -74,6 +74,32 @@ export function statementToDto(s: StatementRecord): StatementDto {
     commandTag: s.commandTag,
     rows: s.rows,
     errorCode: s.errorCode,
+    policyAction: s.policyAction ?? null,
+    policyRule: s.policyRule ?? null,
+    approvalId: s.approvalId ?? null,
+    maskedValues: s.maskedValues ?? null,
+    resultPreview: s.resultPreview ?? null,
+  };
+}
+
+export function approvalToDto(a: ApprovalRecord): ApprovalDto {
+  return {
+    id: a.id,
+    sessionId: a.sessionId,
+    agentName: a.agentName,
+    connectionName: a.connectionName,
+    protocol: a.protocol,
+    statement: a.statement,
+    rule: a.rule,
+    message: a.message,
+    requestedAt: iso(a.requestedAt),
+    expiresAt: iso(a.expiresAt),
+    status: a.status,
+    decidedBy: a.decidedBy,
+    decidedAt: a.decidedAt === null ? null : iso(a.decidedAt),
+    reason: a.reason,
+    scope: a.scope,
+    scopeUntil: a.scopeUntil === null ? null : iso(a.scopeUntil),
   };
 }
 

@@ -15,8 +15,12 @@ import {
   rowsFromTag,
 } from './frontend-messages';
 import { MessageFramer, ProtocolViolation, typeSet, type FrameSink } from './message-framer';
+import { raisingExtended, raisingQuery } from './policy-error';
 import { Backend, Frontend, SqlState } from './protocol-codes';
-import { StatementTracker, type TrackedStatement } from './statement-tracker';
+import type { StatementGate } from './statement-gate';
+import { StatementTracker, type PolicyMark, type TrackedStatement } from './statement-tracker';
+import type { HeldRequest } from '../approvals/approval-broker';
+import type { StatementDecision } from '../policy/policy-types';
 
 type Stream = Socket | TLSSocket;
 
@@ -76,50 +80,182 @@ export class PgRelay {
   private ending: { reason: string; fatal: ErrorFields | null } | null = null;
   private done = false;
 
+  /** A statement held for approval: client messages wait in `backlog` (in order) until it is settled. */
+  private held: { request: HeldRequest; backlog: { type: number; buf: Buffer; start: number; end: number }[] } | null = null;
+
   private readonly clientSink: FrameSink = {
     message: (type, buf, start, end) => {
-      switch (type) {
-        case Frontend.query:
-          this.tracker.query(readQuery(buf, start, end));
-          break;
-        case Frontend.parse: {
-          const p = readParse(buf, start, end);
-          this.tracker.parse(p.name, p.sql);
-          break;
-        }
-        case Frontend.bind: {
-          const b = readBind(buf, start, end);
-          this.tracker.bind(b.portal, b.statement, b.params);
-          break;
-        }
-        case Frontend.execute:
-          this.tracker.execute(readExecute(buf, start, end));
-          break;
-        case Frontend.describe:
-          readTarget(buf, start, end);
-          this.tracker.describe();
-          break;
-        case Frontend.close: {
-          const t = readTarget(buf, start, end);
-          this.tracker.close(t.kind, t.name);
-          break;
-        }
-        case Frontend.sync:
-          this.tracker.sync();
-          break;
-        case Frontend.functionCall:
-          this.tracker.functionCall();
-          break;
-        case Frontend.terminate:
-          this.clientTerminated = true;
-          break;
-      }
-      this.out.push(buf.subarray(start, end));
+      if (this.held) this.held.backlog.push({ type, buf, start, end });
+      else this.clientMessage(type, buf, start, end);
     },
     passthrough: (buf, start, end) => {
-      this.out.push(buf.subarray(start, end));
+      // CopyData etc.: type -1 marks raw bytes in the backlog.
+      if (this.held) this.held.backlog.push({ type: -1, buf, start, end });
+      else this.out.push(buf.subarray(start, end));
     },
   };
+
+  /** One whole client message: decide on it, then forward, refuse in order, or hold it. */
+  private clientMessage(type: number, buf: Buffer, start: number, end: number): void {
+    if (type === -1) {
+      this.out.push(buf.subarray(start, end));
+      return;
+    }
+    switch (type) {
+      case Frontend.query: {
+        const sql = readQuery(buf, start, end);
+        if (this.gate) {
+          const mark = this.gateStatement(sql, 'simple', type, buf, start, end);
+          if (mark === HELD_OR_REFUSED) return;
+          this.tracker.query(sql, mark);
+        } else this.tracker.query(sql);
+        break;
+      }
+      case Frontend.parse: {
+        const p = readParse(buf, start, end);
+        if (this.gate) {
+          const mark = this.gateStatement(p.sql, 'extended', type, buf, start, end);
+          if (mark === HELD_OR_REFUSED) return;
+          this.tracker.parse(p.name, p.sql, mark);
+        } else this.tracker.parse(p.name, p.sql);
+        break;
+      }
+      case Frontend.bind: {
+        const b = readBind(buf, start, end);
+        this.tracker.bind(b.portal, b.statement, b.params);
+        break;
+      }
+      case Frontend.execute:
+        this.tracker.execute(readExecute(buf, start, end));
+        break;
+      case Frontend.describe:
+        readTarget(buf, start, end);
+        this.tracker.describe();
+        break;
+      case Frontend.close: {
+        const t = readTarget(buf, start, end);
+        this.tracker.close(t.kind, t.name);
+        break;
+      }
+      case Frontend.sync:
+        this.tracker.sync();
+        break;
+      case Frontend.functionCall:
+        if (this.gate?.refusesFunctionCall) {
+          const message = 'blocked by policy: function calls by OID (the fast-path protocol) cannot be checked against the policy';
+          const mark: PolicyMark = { policyAction: 'block', policyRule: 'fast-path-function-call', approvalId: null };
+          this.tracker.functionCall({ sql: '<fast-path function call>', mark });
+          this.gate.refused('<fast-path function call>', { kind: 'blocked', rule: mark.policyRule, message });
+          this.out.push(raisingQuery(SqlState.insufficientPrivilege, message));
+          return;
+        }
+        this.tracker.functionCall();
+        break;
+      case Frontend.terminate:
+        this.clientTerminated = true;
+        break;
+    }
+    this.out.push(buf.subarray(start, end));
+  }
+
+  /**
+   * Apply the policy decision to a Query or Parse. Returns the mark to record with a statement that goes
+   * ahead, or HELD_OR_REFUSED when the message was replaced by an in-order error or is now held.
+   */
+  private gateStatement(sql: string, protocol: 'simple' | 'extended', type: number, buf: Buffer, start: number, end: number): PolicyMark | null | typeof HELD_OR_REFUSED {
+    const gate = this.gate!;
+    const d = gate.decide(sql);
+    if (d.action === 'allow') {
+      gate.forwarded(sql);
+      return null;
+    }
+    if (d.action === 'block') {
+      this.refuse(sql, protocol, SqlState.insufficientPrivilege, d.message, { policyAction: 'block', policyRule: d.rule ?? 'policy', approvalId: null });
+      gate.refused(sql, { kind: 'blocked', rule: d.rule, message: d.message });
+      return HELD_OR_REFUSED;
+    }
+    const rule = d.rule ?? 'policy';
+    const standing = gate.sessionApproval(rule);
+    if (standing) {
+      gate.forwarded(sql);
+      return { policyAction: 'approve', policyRule: rule, approvalId: standing };
+    }
+    this.hold(sql, protocol, d, { type, buf, start, end });
+    return HELD_OR_REFUSED;
+  }
+
+  /** Send, in place of the client's message, one that makes the server raise the refusal in order. */
+  private refuse(sql: string, protocol: 'simple' | 'extended', sqlstate: string, message: string, mark: PolicyMark): void {
+    if (protocol === 'simple') {
+      this.tracker.query(sql, mark);
+      this.out.push(raisingQuery(sqlstate, message));
+    } else {
+      this.tracker.blockedParse(sql, mark);
+      this.out.push(raisingExtended(sqlstate, message));
+    }
+  }
+
+  /**
+   * Hold a statement for a human: nothing more from this client is read or forwarded until the request
+   * is settled. Approved: the statement and everything queued behind it go ahead. Anything else: it is
+   * refused in order (42501 denied, 57014 timed out) and the queue goes on after it.
+   */
+  private hold(sql: string, protocol: 'simple' | 'extended', d: StatementDecision, msg: { type: number; buf: Buffer; start: number; end: number }): void {
+    const gate = this.gate!;
+    const rule = d.rule ?? 'policy';
+    let request: HeldRequest;
+    try {
+      request = gate.hold(sql, d);
+    } catch (err) {
+      // Fail closed: a hold that could not be set up (store error) is a refusal.
+      this.log.error('could not hold a statement for approval; refusing it', { err });
+      const message = `refused: policy rule "${rule}" requires approval and the request could not be recorded`;
+      this.refuse(sql, protocol, SqlState.insufficientPrivilege, message, { policyAction: 'approve', policyRule: rule, approvalId: null });
+      gate.refused(sql, { kind: 'denied', rule, message });
+      return;
+    }
+    this.held = { request, backlog: [] };
+    this.client.pause();
+    void request.outcome.then((o) => {
+      if (this.done || !this.held) return;
+      const backlog = this.held.backlog;
+      this.held = null;
+      const mark: PolicyMark = { policyAction: 'approve', policyRule: rule, approvalId: request.id };
+      if (o.status === 'approved') {
+        gate.forwarded(sql);
+        if (protocol === 'simple') this.tracker.query(sql, mark);
+        else {
+          const p = readParse(msg.buf, msg.start, msg.end);
+          this.tracker.parse(p.name, p.sql, mark);
+        }
+        this.out.push(msg.buf.subarray(msg.start, msg.end));
+      } else {
+        const timedOut = o.status === 'timed_out';
+        const who = o.approval.decidedBy ?? 'gatehouse';
+        const message = timedOut
+          ? `canceling statement: approval for policy rule "${rule}" timed out (request ${request.id})`
+          : o.status === 'denied'
+            ? `denied by ${who}${o.approval.reason ? `: ${o.approval.reason}` : ''} (policy rule "${rule}", request ${request.id})`
+            : `refused: the approval request for policy rule "${rule}" ended (${o.status.replace('_', ' ')})`;
+        this.refuse(sql, protocol, timedOut ? SqlState.queryCanceled : SqlState.insufficientPrivilege, message, mark);
+        gate.refused(sql, { kind: o.status, rule, message, approvalId: request.id });
+      }
+      // Everything the client sent while it waited, in order (another statement may be held again).
+      for (let i = 0; i < backlog.length; i++) {
+        if (this.held) {
+          (this.held as { backlog: typeof backlog }).backlog.push(...backlog.slice(i));
+          break;
+        }
+        const m = backlog[i];
+        this.clientMessage(m.type, m.buf, m.start, m.end);
+      }
+      this.flushToUpstream();
+      if (!this.held) this.client.resume();
+    });
+  }
+
+  /** Server output being rebuilt message by message (some replies are dropped), or null to forward chunks whole. */
+  private serverOut: Buffer[] | null = null;
 
   private readonly serverSink: FrameSink = {
     message: (type, buf, start, end) => {
@@ -127,7 +263,8 @@ export class PgRelay {
         case Backend.parseComplete:
         case Backend.bindComplete:
         case Backend.closeComplete:
-          this.tracker.acknowledged();
+          // The reply to a Parse/Bind the gateway injected never reaches the client.
+          if (this.tracker.acknowledged()) return;
           break;
         case Backend.rowDescription:
         case Backend.noData:
@@ -150,8 +287,11 @@ export class PgRelay {
           this.tracker.readyForQuery();
           break;
       }
+      this.serverOut?.push(buf.subarray(start, end));
     },
-    passthrough: () => {},
+    passthrough: (buf, start, end) => {
+      this.serverOut?.push(buf.subarray(start, end));
+    },
   };
 
   constructor(
@@ -161,6 +301,8 @@ export class PgRelay {
     private readonly session: SessionRecord,
     private readonly log: Logger,
     private readonly hooks: RelayHooks,
+    /** Policy for this session; null = none applies (every statement goes ahead, as before). */
+    private readonly gate: StatementGate | null = null,
   ) {
     this.tracker = new StatementTracker((s) => this.onStatement(s));
   }
@@ -210,19 +352,28 @@ export class PgRelay {
       this.protocolViolation(err, 'client');
       return;
     }
+    this.flushToUpstream();
+  };
+
+  private flushToUpstream(): void {
     const out = this.out;
-    if (out.length === 0) return;
+    if (out.length === 0 || this.done) return;
     const data = out.length === 1 ? out[0] : Buffer.concat(out);
     this.out = [];
     if (!this.upstream.write(data)) {
       this.client.pause();
-      this.upstream.once('drain', () => this.client.resume());
+      this.upstream.once('drain', () => {
+        if (!this.held) this.client.resume();
+      });
     }
-  };
+  }
 
   private readonly onUpstreamData = (chunk: Buffer): void => {
     if (this.done) return;
     this.recordedInChunk = false;
+    // Rebuild the output message by message only while some reply must be dropped; otherwise the chunk
+    // goes out as it came (no copies on the hot path).
+    this.serverOut = this.tracker.injectedPending > 0 ? [] : null;
     try {
       this.fromServer.push(chunk, this.serverSink);
     } catch (err) {
@@ -240,7 +391,10 @@ export class PgRelay {
         return;
       }
     }
-    this.writeClient(chunk, this.fromServer.atBoundary);
+    const out = this.serverOut;
+    this.serverOut = null;
+    if (out === null) this.writeClient(chunk, this.fromServer.atBoundary);
+    else if (out.length > 0) this.writeClient(out.length === 1 ? out[0] : Buffer.concat(out), this.fromServer.atBoundary);
   };
 
   private writeClient(chunk: Buffer, boundary: boolean): void {
@@ -275,6 +429,12 @@ export class PgRelay {
     // A query still running upstream would outlive its client: PostgreSQL only notices a closed socket
     // when it next writes, so cancel it explicitly.
     if (reason === 'client_closed' && this.tracker.outstanding > 0) this.hooks.cancelUpstream();
+    // A client that goes away withdraws what it was waiting for.
+    if (this.held) {
+      const { request } = this.held;
+      this.held = null;
+      request.withdraw();
+    }
     const lost = clientGone || reason === 'upstream_closed';
     this.tracker.abort(lost ? SqlState.connectionFailure : (fatal?.code ?? SqlState.adminShutdown));
     this.client.pause();
@@ -295,6 +455,9 @@ export class PgRelay {
     setTimeout(() => this.client.destroy(), 2000).unref();
   }
 }
+
+/** gateStatement's answer when the message was replaced by a refusal or is held. */
+const HELD_OR_REFUSED = Symbol('held-or-refused');
 
 function isFatal(buf: Buffer, start: number, end: number): boolean {
   // Severity is the first field ('S'); FATAL and PANIC end the backend.

@@ -12,6 +12,13 @@ import type { StatementRecord } from '../store/records';
 /** A finished statement as the tracker sees it; the recorder adds the session and sequence number. */
 export type TrackedStatement = Omit<StatementRecord, 'id' | 'sessionId' | 'seq'>;
 
+/** What policy did to a statement, carried from the decision to its record. */
+export interface PolicyMark {
+  policyAction: 'block' | 'approve';
+  policyRule: string;
+  approvalId: string | null;
+}
+
 interface OpenStatement {
   protocol: 'simple' | 'extended';
   sql: string;
@@ -21,6 +28,7 @@ interface OpenStatement {
   tags: string[] | null;
   rows: number | null;
   errorCode: string | null;
+  mark: PolicyMark | null;
 }
 
 const enum Kind {
@@ -32,6 +40,8 @@ const enum Kind {
   Execute,
   Sync,
   FunctionCall,
+  /** A Parse or Bind the gateway sent on its own (to raise a policy error in order): its reply is dropped. */
+  Injected,
 }
 
 interface Pending {
@@ -42,29 +52,44 @@ interface Pending {
 export class StatementTracker {
   private readonly queue: Pending[] = [];
   private head = 0;
-  /** Prepared statements by name ('' = unnamed): SQL text. */
-  private readonly statements = new Map<string, string>();
-  /** Portals by name: SQL text and parameter count. */
-  private readonly portals = new Map<string, { sql: string; params: number }>();
+  /** Prepared statements by name ('' = unnamed): SQL text and what policy did to it. */
+  private readonly statements = new Map<string, { sql: string; mark: PolicyMark | null }>();
+  /** Portals by name: SQL text, parameter count and policy mark. */
+  private readonly portals = new Map<string, { sql: string; params: number; mark: PolicyMark | null }>();
+  /** Injected requests whose replies are still to come (the relay rewrites server output meanwhile). */
+  injectedPending = 0;
 
   constructor(private readonly onStatement: (s: TrackedStatement) => void) {}
 
   // ---- frontend (client -> server), called as each message is forwarded ----
 
   /** A simple-protocol Query. */
-  query(sql: string): void {
-    this.push({ kind: Kind.Query, stmt: open('simple', sql, 0) });
+  query(sql: string, mark: PolicyMark | null = null): void {
+    this.push({ kind: Kind.Query, stmt: open('simple', sql, 0, mark) });
   }
 
   /** Parse: remembers the statement text under its name. */
-  parse(name: string, sql: string): void {
-    this.statements.set(name, sql);
+  parse(name: string, sql: string, mark: PolicyMark | null = null): void {
+    this.statements.set(name, { sql, mark });
     this.push({ kind: Kind.Parse });
+  }
+
+  /**
+   * A Parse that policy blocked: the gateway sent Parse + Bind + Execute of a statement that raises the
+   * policy error instead. The Parse and Bind replies are dropped; the Execute carries the blocked SQL so
+   * it is recorded with the error the client sees.
+   */
+  blockedParse(sql: string, mark: PolicyMark): void {
+    this.push({ kind: Kind.Injected });
+    this.push({ kind: Kind.Injected });
+    this.injectedPending += 2;
+    this.push({ kind: Kind.Execute, stmt: open('extended', sql, 0, mark) });
   }
 
   /** Bind: creates a portal from a prepared statement. */
   bind(portal: string, statement: string, params: number): void {
-    this.portals.set(portal, { sql: this.statements.get(statement) ?? '', params });
+    const s = this.statements.get(statement);
+    this.portals.set(portal, { sql: s?.sql ?? '', params, mark: s?.mark ?? null });
     this.push({ kind: Kind.Bind });
   }
 
@@ -83,7 +108,7 @@ export class StatementTracker {
   /** Execute of a portal: this is where an extended-protocol statement starts. */
   execute(portal: string): void {
     const p = this.portals.get(portal);
-    this.push({ kind: Kind.Execute, stmt: open('extended', p?.sql ?? '', p?.params ?? 0) });
+    this.push({ kind: Kind.Execute, stmt: open('extended', p?.sql ?? '', p?.params ?? 0, p?.mark ?? null) });
   }
 
   /** Sync: ends a pipeline batch. */
@@ -91,16 +116,19 @@ export class StatementTracker {
     this.push({ kind: Kind.Sync });
   }
 
-  /** FunctionCall (legacy fast-path), answered with ReadyForQuery. */
-  functionCall(): void {
-    this.push({ kind: Kind.FunctionCall });
+  /** FunctionCall (legacy fast-path), answered with ReadyForQuery; `sql` describes it when it was blocked. */
+  functionCall(blocked: { sql: string; mark: PolicyMark } | null = null): void {
+    this.push({ kind: Kind.FunctionCall, stmt: blocked ? open('simple', blocked.sql, 0, blocked.mark) : undefined });
   }
 
   // ---- backend (server -> client) ----
 
-  /** ParseComplete, BindComplete, CloseComplete. */
-  acknowledged(): void {
-    this.shift();
+  /** ParseComplete, BindComplete, CloseComplete. Returns true when the reply answers an injected request (drop it). */
+  acknowledged(): boolean {
+    const p = this.shift();
+    if (p?.kind !== Kind.Injected) return false;
+    this.injectedPending--;
+    return true;
   }
 
   /** RowDescription or NoData: ends a Describe (ignored inside a simple Query). */
@@ -138,6 +166,7 @@ export class StatementTracker {
     let assigned = false;
     for (let q = this.peek(); q && q.kind !== Kind.Sync && q.kind !== Kind.Query; q = this.peek()) {
       const item = this.shift()!;
+      if (item.kind === Kind.Injected) this.injectedPending--;
       if (!item.stmt) continue;
       item.stmt.errorCode = assigned ? 'skipped' : code;
       assigned = true;
@@ -149,6 +178,7 @@ export class StatementTracker {
   readyForQuery(): void {
     while (this.peek()) {
       const item = this.shift()!;
+      if (item.kind === Kind.Injected) this.injectedPending--;
       if (item.stmt) this.finish(item);
       if (item.kind === Kind.Query || item.kind === Kind.Sync || item.kind === Kind.FunctionCall) return;
     }
@@ -158,6 +188,7 @@ export class StatementTracker {
   abort(code: string): void {
     while (this.peek()) {
       const item = this.shift()!;
+      if (item.kind === Kind.Injected) this.injectedPending--;
       if (item.stmt) {
         item.stmt.errorCode ??= code;
         this.finish(item);
@@ -202,10 +233,11 @@ export class StatementTracker {
       commandTag: s.tags ? s.tags.join('; ') : null,
       rows: s.rows,
       errorCode: s.errorCode,
+      ...(s.mark ?? {}),
     });
   }
 }
 
-function open(protocol: 'simple' | 'extended', sql: string, paramCount: number): OpenStatement {
-  return { protocol, sql, paramCount, startedAt: Date.now(), t0: performance.now(), tags: null, rows: null, errorCode: null };
+function open(protocol: 'simple' | 'extended', sql: string, paramCount: number, mark: PolicyMark | null = null): OpenStatement {
+  return { protocol, sql, paramCount, startedAt: Date.now(), t0: performance.now(), tags: null, rows: null, errorCode: null, mark };
 }

@@ -21,6 +21,11 @@ export function sessionDigest(statements: StatementRecord[]): string {
         commandTag: s.commandTag,
         rows: s.rows,
         errorCode: s.errorCode,
+        // Policy and masking fields join the digest only when set, so digests of sessions recorded
+        // before they existed still verify.
+        ...(s.policyAction ? { policyAction: s.policyAction, policyRule: s.policyRule ?? null, approvalId: s.approvalId ?? null } : {}),
+        ...(s.maskedValues ? { maskedValues: s.maskedValues } : {}),
+        ...(s.resultPreview != null ? { resultPreview: s.resultPreview } : {}),
       }),
     );
     h.update('\n');

@@ -218,6 +218,109 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 6,
+    name: 'policy decisions on statements, approval requests',
+    up(db) {
+      db.exec(`
+        -- What policy did to a statement: 'block' (never reached the database) or 'approve' (held for a
+        -- human; approval_id says who decided what). NULL = allowed without a rule.
+        ALTER TABLE statements ADD COLUMN policy_action TEXT;
+        ALTER TABLE statements ADD COLUMN policy_rule TEXT;
+        ALTER TABLE statements ADD COLUMN approval_id TEXT;
+        -- Values the result masker replaced, and a bounded preview of the (masked) result.
+        ALTER TABLE statements ADD COLUMN masked_values INTEGER;
+        ALTER TABLE statements ADD COLUMN result_preview TEXT;
+        CREATE INDEX statements_policy ON statements (policy_action) WHERE policy_action IS NOT NULL;
+
+        CREATE TABLE approvals (
+          id TEXT PRIMARY KEY,
+          session_id TEXT NOT NULL,
+          agent_name TEXT NOT NULL,
+          connection_name TEXT NOT NULL,
+          protocol TEXT NOT NULL,
+          statement TEXT NOT NULL,
+          rule TEXT NOT NULL,
+          message TEXT NOT NULL,
+          requested_at INTEGER NOT NULL,
+          expires_at INTEGER NOT NULL,
+          -- pending | approved | denied | timed_out | withdrawn | gateway_stopped
+          status TEXT NOT NULL,
+          decided_by TEXT,
+          decided_at INTEGER,
+          reason TEXT,
+          -- For approvals: 'statement', or the end of a session-wide approval for the same rule.
+          scope TEXT,
+          scope_until INTEGER
+        );
+        CREATE INDEX approvals_pending ON approvals (requested_at) WHERE status = 'pending';
+        CREATE INDEX approvals_requested ON approvals (requested_at DESC);
+        CREATE INDEX approvals_session ON approvals (session_id);
+      `);
+    },
+  },
+  {
+    version: 7,
+    name: 'ssh: agent public keys, pinned upstream host keys, channel recordings, file operations',
+    up(db) {
+      db.exec(`
+        CREATE TABLE agent_ssh_keys (
+          id TEXT PRIMARY KEY,
+          agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+          algo TEXT NOT NULL,
+          key_blob BLOB NOT NULL,
+          -- SHA256:... of key_blob; one key identifies one agent.
+          fingerprint TEXT NOT NULL UNIQUE,
+          comment TEXT NOT NULL DEFAULT '',
+          created_at INTEGER NOT NULL
+        );
+        CREATE INDEX agent_ssh_keys_agent ON agent_ssh_keys (agent_id);
+
+        -- Upstream host keys, pinned on first use; a different key later refuses the connection.
+        CREATE TABLE ssh_host_pins (
+          connection_id TEXT PRIMARY KEY REFERENCES connections(id) ON DELETE CASCADE,
+          host TEXT NOT NULL,
+          port INTEGER NOT NULL,
+          algo TEXT NOT NULL,
+          fingerprint TEXT NOT NULL,
+          key_blob BLOB NOT NULL,
+          pinned_at INTEGER NOT NULL
+        );
+
+        -- One row per SSH channel of a session (sessions.protocol = 'ssh'); file is the asciicast v2
+        -- recording relative to the data dir (NULL for sftp, whose file operations are in ssh_file_ops).
+        CREATE TABLE ssh_recordings (
+          session_id TEXT NOT NULL,
+          channel_id INTEGER NOT NULL,
+          kind TEXT NOT NULL,
+          command TEXT,
+          file TEXT,
+          started_at INTEGER NOT NULL,
+          ended_at INTEGER,
+          exit_status INTEGER,
+          exit_signal TEXT,
+          bytes_in INTEGER NOT NULL DEFAULT 0,
+          bytes_out INTEGER NOT NULL DEFAULT 0,
+          end_reason TEXT,
+          truncated INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (session_id, channel_id)
+        );
+
+        CREATE TABLE ssh_file_ops (
+          id INTEGER PRIMARY KEY,
+          session_id TEXT NOT NULL,
+          channel_id INTEGER NOT NULL,
+          at INTEGER NOT NULL,
+          op TEXT NOT NULL,
+          path TEXT NOT NULL,
+          target TEXT,
+          direction TEXT,
+          bytes INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX ssh_file_ops_session ON ssh_file_ops (session_id, channel_id, id);
+      `);
+    },
+  },
 ];
 
 /**

@@ -9,7 +9,7 @@ export type TlsMode = 'disable' | 'prefer' | 'require' | 'verify-full';
 export interface ConnectionRecord {
   id: string;
   name: string;
-  kind: 'postgres';
+  kind: 'postgres' | 'ssh';
   host: string;
   port: number;
   database: string;
@@ -49,7 +49,7 @@ export interface GrantView extends GrantRecord {
 
 export interface SessionRecord {
   id: string;
-  protocol: 'postgres';
+  protocol: 'postgres' | 'ssh';
   agentId: string;
   agentName: string;
   connectionId: string;
@@ -79,6 +79,39 @@ export interface StatementRecord {
   rows: number | null;
   /** SQLSTATE; 'skipped' when the server skipped it after an earlier error in the same pipeline. */
   errorCode: string | null;
+  /** What policy did: 'block' (never reached the database) or 'approve' (held for a human). */
+  policyAction?: 'block' | 'approve' | null;
+  /** The rule that blocked or held it. */
+  policyRule?: string | null;
+  /** The approval request it waited on. */
+  approvalId?: string | null;
+  /** Values the result masker replaced. */
+  maskedValues?: number | null;
+  /** A bounded preview of the result as the client saw it (masked). */
+  resultPreview?: string | null;
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'timed_out' | 'withdrawn' | 'gateway_stopped';
+
+/** A statement (or command) held for a human decision. */
+export interface ApprovalRecord {
+  id: string;
+  sessionId: string;
+  agentName: string;
+  connectionName: string;
+  protocol: string;
+  statement: string;
+  rule: string;
+  message: string;
+  requestedAt: number;
+  expiresAt: number;
+  status: ApprovalStatus;
+  decidedBy: string | null;
+  decidedAt: number | null;
+  reason: string | null;
+  /** 'statement', or 'session' (approved for the rest of the session until scopeUntil). */
+  scope: 'statement' | 'session' | null;
+  scopeUntil: number | null;
 }
 
 export interface AuditRecord {

@@ -15,6 +15,11 @@ interface Row {
   command_tag: string | null;
   rows: number | null;
   error_code: string | null;
+  policy_action: string | null;
+  policy_rule: string | null;
+  approval_id: string | null;
+  masked_values: number | null;
+  result_preview: string | null;
 }
 
 const fromRow = (r: Row): StatementRecord => ({
@@ -29,6 +34,11 @@ const fromRow = (r: Row): StatementRecord => ({
   commandTag: r.command_tag,
   rows: r.rows,
   errorCode: r.error_code,
+  policyAction: r.policy_action as StatementRecord['policyAction'],
+  policyRule: r.policy_rule,
+  approvalId: r.approval_id,
+  maskedValues: r.masked_values,
+  resultPreview: r.result_preview,
 });
 
 /**
@@ -43,12 +53,12 @@ export class SqliteStatementsRepo implements StatementsRepo {
 
   constructor(db: Db) {
     this.ins = db.prepare(
-      `INSERT INTO statements (session_id, seq, protocol, sql, param_count, started_at, duration_ms, command_tag, rows, error_code)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO statements (session_id, seq, protocol, sql, param_count, started_at, duration_ms, command_tag, rows, error_code, policy_action, policy_rule, approval_id, masked_values, result_preview)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insIgnore = db.prepare(
-      `INSERT OR IGNORE INTO statements (session_id, seq, protocol, sql, param_count, started_at, duration_ms, command_tag, rows, error_code)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO statements (session_id, seq, protocol, sql, param_count, started_at, duration_ms, command_tag, rows, error_code, policy_action, policy_rule, approval_id, masked_values, result_preview)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.bySession = db.prepare('SELECT * FROM statements WHERE session_id = @session AND seq > @after ORDER BY seq LIMIT @limit');
     this.count = db.prepare('SELECT count(*) AS n FROM statements WHERE session_id = ?');
@@ -57,7 +67,10 @@ export class SqliteStatementsRepo implements StatementsRepo {
   insertMany(recs: StatementRecord[], opts: { ignoreExisting?: boolean } = {}): void {
     const stmt = opts.ignoreExisting ? this.insIgnore : this.ins;
     for (const s of recs) {
-      const info = stmt.run(s.sessionId, s.seq, s.protocol, s.sql, s.paramCount, s.startedAt, s.durationMs, s.commandTag, s.rows, s.errorCode);
+      const info = stmt.run(
+        s.sessionId, s.seq, s.protocol, s.sql, s.paramCount, s.startedAt, s.durationMs, s.commandTag, s.rows, s.errorCode,
+        s.policyAction ?? null, s.policyRule ?? null, s.approvalId ?? null, s.maskedValues ?? null, s.resultPreview ?? null,
+      );
       // A skipped duplicate leaves lastInsertRowid at the previous row's id; it must not be taken as this one's.
       if (info.changes > 0) s.id = Number(info.lastInsertRowid);
     }

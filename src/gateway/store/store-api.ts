@@ -10,7 +10,9 @@ import type {
   StatementRecord,
 } from './records';
 import type { ChainedEvent } from './audit-chain';
+import type { SqliteApprovalsRepo } from './approvals-repo';
 import type { SqliteReviewsRepo } from './reviews-repo';
+import type { SqliteSshRepo } from './ssh-repo';
 
 /**
  * What the rest of the gateway may ask of the store. Implemented by `Store` (store.ts) over
@@ -110,6 +112,9 @@ export interface StoreApi {
   readonly audit: AuditRepo;
   readonly meta: MetaRepo;
   readonly reviews: SqliteReviewsRepo;
+  /** SSH agent keys, upstream host key pins, channel recordings, file operations (schema 7). */
+  readonly ssh: SqliteSshRepo;
+  readonly approvals: SqliteApprovalsRepo;
   /** Run fn in one SQLite transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T;
   close(): void;

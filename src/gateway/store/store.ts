@@ -1,6 +1,7 @@
 import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { SqliteAgentsRepo } from './agents-repo';
+import { SqliteApprovalsRepo } from './approvals-repo';
 import { SqliteAuditRepo } from './audit-repo';
 import { SqliteConnectionsRepo } from './connections-repo';
 import { SqliteGrantsRepo } from './grants-repo';
@@ -8,6 +9,7 @@ import { assertCurrentSchema, migrate } from './migrations';
 import { SqliteSessionsRepo } from './sessions-repo';
 import { SqliteStatementsRepo } from './statements-repo';
 import { SqliteReviewsRepo } from './reviews-repo';
+import { SqliteSshRepo } from './ssh-repo';
 import type { MetaRepo, StoreApi } from './store-api';
 
 /**
@@ -27,6 +29,8 @@ export class Store implements StoreApi {
   readonly statements: SqliteStatementsRepo;
   readonly audit: SqliteAuditRepo;
   readonly reviews: SqliteReviewsRepo;
+  readonly ssh: SqliteSshRepo;
+  readonly approvals: SqliteApprovalsRepo;
   readonly meta: MetaRepo;
 
   private constructor(readonly db: Database.Database) {
@@ -37,6 +41,8 @@ export class Store implements StoreApi {
     this.statements = new SqliteStatementsRepo(db);
     this.audit = new SqliteAuditRepo(db);
     this.reviews = new SqliteReviewsRepo(db);
+    this.ssh = new SqliteSshRepo(db);
+    this.approvals = new SqliteApprovalsRepo(db);
     const get = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
     const set = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
     this.meta = { get: (k) => get.get(k)?.value, set: (k, v) => void set.run(k, v) };
