@@ -3,6 +3,7 @@ import { ContractError } from '../../shared/contract';
 import { GATEHOUSE_VERSION } from '../version';
 import { CliError } from './cli-io';
 import { registerAgentCommands } from './commands/agent-command';
+import { registerApprovalCommands } from './commands/approvals-command';
 import { registerAuditCommands } from './commands/audit-command';
 import { registerConnectionCommands } from './commands/connection-command';
 import { registerDemoCommand } from './commands/demo-command';
@@ -30,6 +31,7 @@ async function main(argv: string[]): Promise<void> {
   registerSessionCommands(program);
   registerAuditCommands(program);
   registerReviewCommands(program);
+  registerApprovalCommands(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();

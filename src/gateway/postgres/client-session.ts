@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { SecureContext, TLSSocket } from 'node:tls';
+import type { ApprovalBroker } from '../approvals/approval-broker';
 import type { Logger } from '../core/logger';
 import type { SecretBox } from '../identity/secret-box';
 import type { AuditLog } from '../recording/audit-log';
@@ -14,6 +15,7 @@ import { ClientGone } from './handshake-reader';
 import { MessageFramer, ProtocolViolation, typeSet } from './message-framer';
 import { Backend, SqlState } from './protocol-codes';
 import { PgRelay } from './relay';
+import { createSqlGate, type SqlPolicy } from './sql-gate';
 import { negotiateStartup, UnsupportedRequest } from './startup';
 import { connectUpstream, sendUpstreamCancel, UpstreamError, type Upstream } from './upstream';
 
@@ -32,6 +34,8 @@ export interface SessionDeps {
   handshakeTimeoutMs: number;
   /** Installation secret that keys the fake SCRAM salts of unknown agents. */
   scramMockKey: Buffer;
+  /** Policy and approvals; null runs without policy (every statement goes ahead). */
+  policy: { engine: SqlPolicy; approvals: ApprovalBroker } | null;
 }
 
 /** A refusal during the handshake: what the client is told, and what the audit trail says. */
@@ -230,10 +234,23 @@ export class ClientSession {
     socket.write(Buffer.concat([authenticationOk(), rewriteKeyData(upstream.startupMessages, key), readyForQuery('I')]));
     this.log.info('session started', { agent: this.agentName, connection: this.connectionName, tls });
 
+    const agent = this.deps.store.agents.getById(record.agentId);
+    const gate = this.deps.policy
+      ? createSqlGate(
+          this.deps.policy.engine.session({
+            agent: { name: record.agentName, tags: agent?.tags ?? [] },
+            connection: { name: connection.name, tags: connection.tags },
+          }),
+          this.deps.policy.approvals,
+          this.deps.audit,
+          { id: record.id, agentName: record.agentName, connectionName: record.connectionName, clientAddress: record.clientAddress },
+        )
+      : null;
     this.relay = new PgRelay(socket, upstream.socket, recorder, record, this.log, {
       cancelUpstream: () => void sendUpstreamCancel(target, upstream.backendKey).catch(() => {}),
       ended: (reason) => {
         cancels.unregister(key.processId);
+        this.deps.policy?.approvals.endSession(record.id);
         if (ABNORMAL_ENDS.has(reason)) {
           this.deps.audit.append({
             kind: 'session.aborted',
@@ -253,7 +270,7 @@ export class ClientSession {
         this.log.info('session ended', { reason, statements: record.statementCount });
         this.onClosed(this);
       },
-    });
+    }, gate);
     this.relay.start(clientLeftover, upstream.leftover);
   }
 

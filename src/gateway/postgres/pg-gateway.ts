@@ -11,6 +11,8 @@ import { errorResponse } from './backend-messages';
 import { CancelRegistry } from './cancel-registry';
 import { ClientSession } from './client-session';
 import { SqlState } from './protocol-codes';
+import type { SqlPolicy } from './sql-gate';
+import type { ApprovalBroker } from '../approvals/approval-broker';
 
 export interface PgGatewayOptions {
   host: string;
@@ -34,6 +36,8 @@ export interface PgGatewayOptions {
   handshakeTimeoutMs?: number;
   /** Keys the fake SCRAM salts of unknown agents; keep it stable across restarts (default: random). */
   scramMockKey?: Buffer;
+  /** Statement policy and the approvals it holds for; omitted = no policy. */
+  policy?: { engine: SqlPolicy; approvals: ApprovalBroker } | null;
 }
 
 /** The PostgreSQL listener: authenticates agents, opens upstreams with stored credentials, relays and records. */
@@ -64,6 +68,7 @@ export class PgGateway {
       cleartextOverTls: opts.cleartextOverTls ?? false,
       handshakeTimeoutMs: opts.handshakeTimeoutMs ?? 30_000,
       scramMockKey: opts.scramMockKey ?? randomBytes(32),
+      policy: opts.policy ?? null,
     };
     const max = opts.maxConnections ?? 1000;
     server.on('connection', (socket: Socket) => {

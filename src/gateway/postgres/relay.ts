@@ -114,7 +114,7 @@ export class PgRelay {
       case Frontend.parse: {
         const p = readParse(buf, start, end);
         if (this.gate) {
-          const mark = this.gateStatement(p.sql, 'extended', type, buf, start, end);
+          const mark = this.gateStatement(p.sql, 'extended', type, buf, start, end, p.name);
           if (mark === HELD_OR_REFUSED) return;
           this.tracker.parse(p.name, p.sql, mark);
         } else this.tracker.parse(p.name, p.sql);
@@ -162,7 +162,7 @@ export class PgRelay {
    * Apply the policy decision to a Query or Parse. Returns the mark to record with a statement that goes
    * ahead, or HELD_OR_REFUSED when the message was replaced by an in-order error or is now held.
    */
-  private gateStatement(sql: string, protocol: 'simple' | 'extended', type: number, buf: Buffer, start: number, end: number): PolicyMark | null | typeof HELD_OR_REFUSED {
+  private gateStatement(sql: string, protocol: 'simple' | 'extended', type: number, buf: Buffer, start: number, end: number, name?: string): PolicyMark | null | typeof HELD_OR_REFUSED {
     const gate = this.gate!;
     const d = gate.decide(sql);
     if (d.action === 'allow') {
@@ -170,7 +170,7 @@ export class PgRelay {
       return null;
     }
     if (d.action === 'block') {
-      this.refuse(sql, protocol, SqlState.insufficientPrivilege, d.message, { policyAction: 'block', policyRule: d.rule ?? 'policy', approvalId: null });
+      this.refuse(sql, protocol, SqlState.insufficientPrivilege, d.message, { policyAction: 'block', policyRule: d.rule ?? 'policy', approvalId: null }, name);
       gate.refused(sql, { kind: 'blocked', rule: d.rule, message: d.message });
       return HELD_OR_REFUSED;
     }
@@ -180,17 +180,17 @@ export class PgRelay {
       gate.forwarded(sql);
       return { policyAction: 'approve', policyRule: rule, approvalId: standing };
     }
-    this.hold(sql, protocol, d, { type, buf, start, end });
+    this.hold(sql, protocol, d, { type, buf, start, end }, name);
     return HELD_OR_REFUSED;
   }
 
   /** Send, in place of the client's message, one that makes the server raise the refusal in order. */
-  private refuse(sql: string, protocol: 'simple' | 'extended', sqlstate: string, message: string, mark: PolicyMark): void {
+  private refuse(sql: string, protocol: 'simple' | 'extended', sqlstate: string, message: string, mark: PolicyMark, name?: string): void {
     if (protocol === 'simple') {
-      this.tracker.query(sql, mark);
+      this.tracker.refusedQuery(sql, mark);
       this.out.push(raisingQuery(sqlstate, message));
     } else {
-      this.tracker.blockedParse(sql, mark);
+      this.tracker.refusedParse(name ?? '', sql, mark);
       this.out.push(raisingExtended(sqlstate, message));
     }
   }
@@ -200,7 +200,7 @@ export class PgRelay {
    * is settled. Approved: the statement and everything queued behind it go ahead. Anything else: it is
    * refused in order (42501 denied, 57014 timed out) and the queue goes on after it.
    */
-  private hold(sql: string, protocol: 'simple' | 'extended', d: StatementDecision, msg: { type: number; buf: Buffer; start: number; end: number }): void {
+  private hold(sql: string, protocol: 'simple' | 'extended', d: StatementDecision, msg: { type: number; buf: Buffer; start: number; end: number }, name?: string): void {
     const gate = this.gate!;
     const rule = d.rule ?? 'policy';
     let request: HeldRequest;
@@ -210,7 +210,7 @@ export class PgRelay {
       // Fail closed: a hold that could not be set up (store error) is a refusal.
       this.log.error('could not hold a statement for approval; refusing it', { err });
       const message = `refused: policy rule "${rule}" requires approval and the request could not be recorded`;
-      this.refuse(sql, protocol, SqlState.insufficientPrivilege, message, { policyAction: 'approve', policyRule: rule, approvalId: null });
+      this.refuse(sql, protocol, SqlState.insufficientPrivilege, message, { policyAction: 'approve', policyRule: rule, approvalId: null }, name);
       gate.refused(sql, { kind: 'denied', rule, message });
       return;
     }
@@ -237,7 +237,7 @@ export class PgRelay {
           : o.status === 'denied'
             ? `denied by ${who}${o.approval.reason ? `: ${o.approval.reason}` : ''} (policy rule "${rule}", request ${request.id})`
             : `refused: the approval request for policy rule "${rule}" ended (${o.status.replace('_', ' ')})`;
-        this.refuse(sql, protocol, timedOut ? SqlState.queryCanceled : SqlState.insufficientPrivilege, message, mark);
+        this.refuse(sql, protocol, timedOut ? SqlState.queryCanceled : SqlState.insufficientPrivilege, message, mark, name);
         gate.refused(sql, { kind: o.status, rule, message, approvalId: request.id });
       }
       // Everything the client sent while it waited, in order (another statement may be held again).
@@ -281,6 +281,12 @@ export class PgRelay {
           break;
         case Backend.errorResponse:
           if (isFatal(buf, start, end)) this.upstreamSentFatal = true;
+          if (this.serverOut && this.tracker.errorIsRefusal) {
+            // The gateway's own refusal: drop the PL/pgSQL CONTEXT line that only describes how it was raised.
+            this.tracker.error(readErrorCode(buf, start, end));
+            this.serverOut.push(withoutField(buf.subarray(start, end), 0x57 /* W: where */));
+            return;
+          }
           this.tracker.error(readErrorCode(buf, start, end));
           break;
         case Backend.readyForQuery:
@@ -373,7 +379,7 @@ export class PgRelay {
     this.recordedInChunk = false;
     // Rebuild the output message by message only while some reply must be dropped; otherwise the chunk
     // goes out as it came (no copies on the hot path).
-    this.serverOut = this.tracker.injectedPending > 0 ? [] : null;
+    this.serverOut = this.tracker.rewritePending ? [] : null;
     try {
       this.fromServer.push(chunk, this.serverSink);
     } catch (err) {
@@ -454,6 +460,22 @@ export class PgRelay {
     this.client.end();
     setTimeout(() => this.client.destroy(), 2000).unref();
   }
+}
+
+/** An ErrorResponse/NoticeResponse without one of its fields, lengths rebuilt. */
+function withoutField(msg: Buffer, field: number): Buffer {
+  const parts: Buffer[] = [msg.subarray(0, 5)];
+  let pos = 5;
+  while (pos < msg.length && msg[pos] !== 0) {
+    const end = msg.indexOf(0, pos + 1);
+    if (end < 0) return msg;
+    if (msg[pos] !== field) parts.push(msg.subarray(pos, end + 1));
+    pos = end + 1;
+  }
+  parts.push(Buffer.from([0]));
+  const out = Buffer.concat(parts);
+  out.writeInt32BE(out.length - 1, 1);
+  return out;
 }
 
 /** gateStatement's answer when the message was replaced by a refusal or is held. */

@@ -29,6 +29,8 @@ interface OpenStatement {
   rows: number | null;
   errorCode: string | null;
   mark: PolicyMark | null;
+  /** Replaced by the gateway with a statement raising a policy refusal. */
+  refused: boolean;
 }
 
 const enum Kind {
@@ -56,8 +58,12 @@ export class StatementTracker {
   private readonly statements = new Map<string, { sql: string; mark: PolicyMark | null }>();
   /** Portals by name: SQL text, parameter count and policy mark. */
   private readonly portals = new Map<string, { sql: string; params: number; mark: PolicyMark | null }>();
-  /** Injected requests whose replies are still to come (the relay rewrites server output meanwhile). */
-  injectedPending = 0;
+  /** Injected requests whose replies are still to come. */
+  private injectedPending = 0;
+  /** Refused statements whose error is still to come. */
+  private refusalsPending = 0;
+  /** Statement names whose Parse was refused: their Bind/Execute are skipped by the server, not recorded. */
+  private readonly refusedNames = new Set<string>();
 
   constructor(private readonly onStatement: (s: TrackedStatement) => void) {}
 
@@ -68,9 +74,18 @@ export class StatementTracker {
     this.push({ kind: Kind.Query, stmt: open('simple', sql, 0, mark) });
   }
 
+  /** A simple Query the gateway replaced with a statement raising a policy refusal. */
+  refusedQuery(sql: string, mark: PolicyMark): void {
+    const stmt = open('simple', sql, 0, mark);
+    stmt.refused = true;
+    this.refusalsPending++;
+    this.push({ kind: Kind.Query, stmt });
+  }
+
   /** Parse: remembers the statement text under its name. */
   parse(name: string, sql: string, mark: PolicyMark | null = null): void {
     this.statements.set(name, { sql, mark });
+    this.refusedNames.delete(name);
     this.push({ kind: Kind.Parse });
   }
 
@@ -79,17 +94,33 @@ export class StatementTracker {
    * policy error instead. The Parse and Bind replies are dropped; the Execute carries the blocked SQL so
    * it is recorded with the error the client sees.
    */
-  blockedParse(sql: string, mark: PolicyMark): void {
+  refusedParse(name: string, sql: string, mark: PolicyMark): void {
     this.push({ kind: Kind.Injected });
     this.push({ kind: Kind.Injected });
     this.injectedPending += 2;
-    this.push({ kind: Kind.Execute, stmt: open('extended', sql, 0, mark) });
+    const stmt = open('extended', sql, 0, mark);
+    stmt.refused = true;
+    this.refusalsPending++;
+    this.push({ kind: Kind.Execute, stmt });
+    this.statements.delete(name);
+    this.refusedNames.add(name);
+  }
+
+  /** Whether server output must be rebuilt message by message (replies to drop or errors to tidy). */
+  get rewritePending(): boolean {
+    return this.injectedPending > 0 || this.refusalsPending > 0;
+  }
+
+  /** Whether the next ErrorResponse answers a refused statement (the gateway's own error). */
+  get errorIsRefusal(): boolean {
+    return this.peek()?.stmt?.refused === true;
   }
 
   /** Bind: creates a portal from a prepared statement. */
   bind(portal: string, statement: string, params: number): void {
     const s = this.statements.get(statement);
-    this.portals.set(portal, { sql: s?.sql ?? '', params, mark: s?.mark ?? null });
+    if (this.refusedNames.has(statement)) this.portals.delete(portal);
+    else this.portals.set(portal, { sql: s?.sql ?? '', params, mark: s?.mark ?? null });
     this.push({ kind: Kind.Bind });
   }
 
@@ -108,7 +139,8 @@ export class StatementTracker {
   /** Execute of a portal: this is where an extended-protocol statement starts. */
   execute(portal: string): void {
     const p = this.portals.get(portal);
-    this.push({ kind: Kind.Execute, stmt: open('extended', p?.sql ?? '', p?.params ?? 0, p?.mark ?? null) });
+    // A portal of a refused statement: the server skips it (or fails it); the refusal is already recorded.
+    this.push({ kind: Kind.Execute, stmt: p ? open('extended', p.sql, p.params, p.mark) : undefined });
   }
 
   /** Sync: ends a pipeline batch. */
@@ -224,6 +256,7 @@ export class StatementTracker {
   private finish(item: Pending): void {
     const s = item.stmt!;
     item.stmt = undefined;
+    if (s.refused) this.refusalsPending--;
     this.onStatement({
       protocol: s.protocol,
       sql: s.sql,
@@ -239,5 +272,5 @@ export class StatementTracker {
 }
 
 function open(protocol: 'simple' | 'extended', sql: string, paramCount: number, mark: PolicyMark | null = null): OpenStatement {
-  return { protocol, sql, paramCount, startedAt: Date.now(), t0: performance.now(), tags: null, rows: null, errorCode: null, mark };
+  return { protocol, sql, paramCount, startedAt: Date.now(), t0: performance.now(), tags: null, rows: null, errorCode: null, mark, refused: false };
 }
