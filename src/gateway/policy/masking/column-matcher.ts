@@ -1,0 +1,93 @@
+import type { ColumnMaskRule } from '../policy-types';
+import { strictness } from './strategies';
+
+/** A source table column, as resolved from (table OID, attribute number) through the upstream catalog. */
+export interface ColumnRef {
+  schema: string;
+  table: string;
+  column: string;
+}
+
+/**
+ * Where a result column comes from: a resolved table column, `'unresolved'` (it has a table OID but the
+ * catalog lookup gave nothing: fail closed), or undefined (an expression; only its name can be matched).
+ */
+export type ColumnSource = ColumnRef | 'unresolved' | undefined;
+
+interface CompiledPattern {
+  /** 1 = column name only, 2 = table.column, 3 = schema.table.column. */
+  parts: RegExp[];
+}
+
+/** Glob (* any run, ? one character) to an anchored case-insensitive regex: SQL folds unquoted names. */
+function globToRegex(glob: string): RegExp {
+  let src = '';
+  for (const ch of glob) {
+    if (ch === '*') src += '.*';
+    else if (ch === '?') src += '.';
+    else src += ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${src}$`, 'is');
+}
+
+/**
+ * The column rules of a plan, compiled. A pattern without dots matches the column name the client sees
+ * (an alias included) and also the resolved source column's name, so `SELECT email AS e FROM users` is
+ * caught by a rule on `email`; `table.column` and `schema.table.column` match the resolved source only.
+ * When several rules match, the strictest strategy wins (null > redact > hash > partial), then the first.
+ */
+export class ColumnMatcher {
+  private readonly rules: { rule: ColumnMaskRule; patterns: CompiledPattern[]; order: number }[];
+
+  constructor(rules: readonly ColumnMaskRule[]) {
+    this.rules = rules
+      .map((rule, order) => ({
+        rule,
+        order,
+        patterns: rule.columns.map((c) => ({ parts: c.split('.').map(globToRegex) })),
+      }))
+      .sort((a, b) => strictness(b.rule.strategy) - strictness(a.rule.strategy) || a.order - b.order);
+  }
+
+  /** Whether there are any column rules. */
+  get enabled(): boolean {
+    return this.rules.length > 0;
+  }
+
+  /** The strictest rule (what an unresolvable column gets). */
+  get strictest(): ColumnMaskRule | null {
+    return this.rules[0]?.rule ?? null;
+  }
+
+  /** The rule for a result column named `name` from `source`, or null. Unresolved sources fail closed. */
+  match(name: string, source: ColumnSource): ColumnMaskRule | null {
+    if (source === 'unresolved') return this.strictest;
+    for (const { rule, patterns } of this.rules) {
+      for (const { parts } of patterns) {
+        if (matches(parts, name, source)) return rule;
+      }
+    }
+    return null;
+  }
+
+  /** The rule for a bare column name (COPY column lists, names in error details), or null. */
+  matchName(name: string): ColumnMaskRule | null {
+    for (const { rule, patterns } of this.rules) {
+      for (const { parts } of patterns) if (parts.length === 1 && parts[0].test(name)) return rule;
+    }
+    return null;
+  }
+}
+
+function matches(parts: RegExp[], name: string, source: ColumnRef | undefined): boolean {
+  switch (parts.length) {
+    case 1:
+      return parts[0].test(name) || (source !== undefined && parts[0].test(source.column));
+    case 2:
+      return source !== undefined && parts[0].test(source.table) && parts[1].test(source.column);
+    case 3:
+      return source !== undefined && parts[0].test(source.schema) && parts[1].test(source.table) && parts[2].test(source.column);
+    default:
+      return false;
+  }
+}
