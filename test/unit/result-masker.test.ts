@@ -50,7 +50,7 @@ function rowDescription(fields: FieldSpec[]): Buffer {
 }
 
 function dataRow(values: (string | Buffer | null)[]): Buffer {
-  const parts = [int16(values.length)];
+  const parts: Buffer[] = [int16(values.length)];
   for (const v of values) {
     if (v === null) parts.push(int32(-1));
     else {
@@ -127,7 +127,7 @@ describe('ResultMasker: DataRow', () => {
     expect(run({ kind: 'partial', keep: 4 }, 'card 4111-1111-1111-1111 ok')).toBe('card ****-****-****-1111 ok');
     const h1 = run({ kind: 'hash' }, 'from alice@example.com');
     expect(h1).toMatch(/^from tok_[0-9a-f]{16}$/);
-    expect(run({ kind: 'hash' }, 'to alice@example.com')).toBe(h1.replace('from', 'to'));
+    expect(run({ kind: 'hash' }, 'to alice@example.com')).toBe(h1!.replace('from', 'to'));
     expect(run({ kind: 'hash' }, 'from bob@example.com')).not.toBe(h1);
     expect(run({ kind: 'hash' }, 'from alice@example.com', OTHER_KEY)).not.toBe(h1);
     expect(run({ kind: 'null' }, 'from alice@example.com')).toBeNull();
