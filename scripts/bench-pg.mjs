@@ -213,7 +213,7 @@ async function startGatehouse(pg) {
   const dataDir = tempDir('gh-bench-gatehouse-');
   const gh = (args, input) => execFileSync(process.execPath, [cli, ...args, '--data-dir', dataDir], { input, stdio: ['pipe', 'pipe', 'pipe'] }).toString();
   const version = gh(['--version']).trim();
-  const child = spawn(process.execPath, [cli, 'serve', '--data-dir', dataDir, '--pg-port', '0', '--console-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, 'serve', '--data-dir', dataDir, '--pg-port', '0', '--console-port', '0', '--ssh-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   cleanups.push(() => stopChild(child));
   let stderr = '';
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-2000)));

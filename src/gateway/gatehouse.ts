@@ -10,6 +10,8 @@ import { SecretBox } from './identity/secret-box';
 import { loadOrCreateSigningKey } from './identity/signing-key';
 import { PgGateway } from './postgres/pg-gateway';
 import { loadOrCreateTlsCertificate } from './postgres/tls-certificate';
+import { loadOrCreateSshHostKey } from './ssh/host-key';
+import { SshGateway } from './ssh/ssh-gateway';
 import { testUpstream } from './postgres/upstream';
 import { AuditLog } from './recording/audit-log';
 import { Recorder } from './recording/recorder';
@@ -26,6 +28,8 @@ export interface GatehouseOptions {
   host?: string;
   /** PostgreSQL listener port (default 6432; 0 = any free port). */
   pgPort?: number;
+  /** SSH listener port (default 2222; 0 = any free port; null = no SSH listener). */
+  sshPort?: number | null;
   /** Console HTTP port (default 7070; 0 = any free port; null = no console server). */
   consolePort?: number | null;
   /** Master key source (default: `<dataDir>/master.key`). The desktop app passes its safeStorage key. */
@@ -129,6 +133,13 @@ async function startParts(opts: GatehouseOptions, dataDir: string, host: string,
     scramMockKey: createHmac('sha256', masterKey).update('gatehouse scram mock key').digest(),
   });
   teardown.add(() => pg.close());
+  const sshHostKey = loadOrCreateSshHostKey(dataDir);
+  if (sshHostKey.generated) log.info('generated the SSH host key', { fingerprint: sshHostKey.fingerprint });
+  const ssh =
+    opts.sshPort === null
+      ? null
+      : await SshGateway.start({ host, port: opts.sshPort ?? 2222, dataDir, hostKey: sshHostKey, store, secretBox, audit, recorder, log });
+  if (ssh) teardown.add(() => ssh.close());
   let consoleServer: ConsoleServer | null = null;
 
   const info = (): ServerInfoDto => ({
@@ -138,8 +149,10 @@ async function startParts(opts: GatehouseOptions, dataDir: string, host: string,
     listeners: {
       postgres: { host, port: pg.address.port },
       console: consoleServer ? { host, port: consoleServer.port } : null,
+      ssh: ssh ? { host, port: ssh.address.port } : null,
     },
     tlsFingerprint: tls.fingerprint256,
+    sshHostKeyFingerprint: sshHostKey.fingerprint,
   });
   const api = createGatewayApi(
     {
@@ -150,7 +163,7 @@ async function startParts(opts: GatehouseOptions, dataDir: string, host: string,
       info,
       auditPublicKey: signer.publicKey,
       signer,
-      runtime: { closeSessions: (f, reason) => pg.closeSessions(f, reason), testConnection: (t) => testUpstream(t) },
+      runtime: { closeSessions: (f, reason) => pg.closeSessions(f, reason) + (ssh?.closeSessions(f, reason) ?? 0), testConnection: (t) => testUpstream(t) },
     },
     log,
   );

@@ -46,7 +46,7 @@ export interface ServeProcess {
 /** Start `gatehouse serve --pg-port 0 --console-port 0` and wait until it prints its listeners. */
 export function startServe(dataDir: string, extra: string[] = []): Promise<ServeProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'serve', '--data-dir', dataDir, '--pg-port', '0', '--console-port', '0', ...extra], {
+    const child = spawn(process.execPath, [bin, 'serve', '--data-dir', dataDir, '--pg-port', '0', '--console-port', '0', '--ssh-port', '0', ...extra], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -3,6 +3,7 @@ import { agentToDto } from '../core/dto';
 import { notFound } from '../core/errors';
 import { generateAgentSecret } from '../identity/agent-secret';
 import { createScramVerifier } from '../identity/scram';
+import { parsePublicKey } from '../ssh/ssh-key-format';
 import type { ApiDeps, Handlers } from './api-types';
 
 type Names = 'agents.list' | 'agents.add' | 'agents.remove';
@@ -15,10 +16,14 @@ export function agentCommands(deps: ApiDeps): Handlers<Names> {
     'agents.list': () => store.agents.list().map(agentToDto),
 
     'agents.add': (input, ctx) => {
+      const sshKey = input.sshPublicKey === undefined ? null : parsePublicKey(input.sshPublicKey);
       const secret = generateAgentSecret();
       const rec = { id: randomUUID(), name: input.name, secretVerifier: createScramVerifier(secret), tags: input.tags, disabled: false, createdAt: now() };
-      store.agents.insert(rec);
-      audit.append({ kind: 'agent.added', actor: ctx.actor, agentName: rec.name, detail: { tags: rec.tags } });
+      store.transaction(() => {
+        store.agents.insert(rec);
+        if (sshKey) store.ssh.addAgentKey({ id: randomUUID(), agentId: rec.id, algo: sshKey.algo, blob: sshKey.blob, fingerprint: sshKey.fingerprint, comment: sshKey.comment, createdAt: rec.createdAt });
+      });
+      audit.append({ kind: 'agent.added', actor: ctx.actor, agentName: rec.name, detail: { tags: rec.tags, ...(sshKey ? { sshKey: sshKey.fingerprint } : {}) } });
       return { agent: agentToDto(rec), secret };
     },
 

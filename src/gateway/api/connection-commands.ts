@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { connectionToDto } from '../core/dto';
-import { notFound } from '../core/errors';
+import { invalid, notFound } from '../core/errors';
+import { sealSshCredential } from '../ssh/ssh-credential';
 import type { ConnectionRecord } from '../store/records';
 import type { ApiDeps, Handlers } from './api-types';
 
@@ -21,6 +22,8 @@ export function connectionCommands(deps: ApiDeps): Handlers<Names> {
     'connections.list': () => store.connections.list().map(connectionToDto),
 
     'connections.add': (input, ctx) => {
+      if (input.kind === 'postgres' && !input.database) throw invalid('a postgres connection needs a database name');
+      if (input.kind === 'postgres' && input.privateKey !== undefined) throw invalid('a private key is a credential for ssh connections only');
       const id = randomUUID();
       const t = now();
       const rec: ConnectionRecord = {
@@ -29,10 +32,10 @@ export function connectionCommands(deps: ApiDeps): Handlers<Names> {
         kind: input.kind,
         host: input.host,
         port: input.port,
-        database: input.database,
+        database: input.database ?? '',
         username: input.username,
-        tlsMode: input.tlsMode,
-        secretEnc: input.password === undefined ? null : secretBox.seal(input.password, id),
+        tlsMode: input.kind === 'ssh' ? 'disable' : input.tlsMode,
+        secretEnc: input.kind === 'ssh' ? sealSshCredential(secretBox, id, input) : input.password === undefined ? null : secretBox.seal(input.password, id),
         tags: input.tags,
         createdAt: t,
         updatedAt: t,
@@ -44,6 +47,7 @@ export function connectionCommands(deps: ApiDeps): Handlers<Names> {
 
     'connections.update': (input, ctx) => {
       const before = get(input.name);
+      if (before.kind === 'ssh' && input.password !== undefined) throw invalid('replace an ssh credential by removing and adding the connection');
       const after = store.connections.update(before.id, {
         host: input.host,
         port: input.port,
@@ -73,6 +77,7 @@ export function connectionCommands(deps: ApiDeps): Handlers<Names> {
 
     'connections.test': async (input) => {
       const c = get(input.name);
+      if (c.kind === 'ssh') throw invalid('connection test supports postgres connections only; try `ssh` through the gateway');
       const password = c.secretEnc ? secretBox.open(c.secretEnc, c.id) : null;
       return deps.runtime.testConnection({ host: c.host, port: c.port, database: c.database, user: c.username, password, tlsMode: c.tlsMode });
     },

@@ -131,7 +131,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<void> {
     const pgPort = await portOrAny(opts.pgPort ?? 6432);
     const consolePort = await portOrAny(opts.consolePort ?? 7070);
     say('Starting Gatehouse...');
-    gh = await startGatehouse({ dataDir, host: HOST, pgPort, consolePort, staticDir: defaultStaticDir(), log });
+    gh = await startGatehouse({ dataDir, host: HOST, pgPort, consolePort, sshPort: null, staticDir: defaultStaticDir(), log });
     if (stop.requested()) return;
     const secret = await registerDemo(gh, db);
     if (stop.requested()) return;

@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { collect, printJson, printTable } from '../cli-io';
+import { CliError, collect, printJson, printTable } from '../cli-io';
 import { withClient, type CommonOptions } from './with-client';
 
 /** `gatehouse agent add|list|remove`. */
@@ -10,11 +11,20 @@ export function registerAgentCommands(program: Command): void {
     .command('add <name>')
     .description('create an agent; its secret is printed once and never stored')
     .option('--tag <tag>', 'a tag (repeatable)', collect, [])
+    .option('--ssh-key <file>', 'the agent\'s SSH public key (.pub): it logs in to the SSH listener with this key')
     .option('--data-dir <dir>', 'data directory')
     .option('--json', 'print JSON')
-    .action(async (name: string, o: CommonOptions & { tag: string[] }) =>
-      withClient(o, async ({ client, server }) => {
-        const r = await client.call('agents.add', { name, tags: o.tag });
+    .action(async (name: string, o: CommonOptions & { tag: string[]; sshKey?: string }) => {
+      let sshPublicKey: string | undefined;
+      if (o.sshKey) {
+        try {
+          sshPublicKey = readFileSync(o.sshKey, 'utf8');
+        } catch (err) {
+          throw new CliError(`cannot read ${o.sshKey}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        }
+      }
+      return withClient(o, async ({ client, server }) => {
+        const r = await client.call('agents.add', { name, tags: o.tag, ...(sshPublicKey !== undefined ? { sshPublicKey } : {}) });
         if (o.json) return printJson(r);
         const port = server?.pgPort ?? 6432;
         process.stdout.write(
@@ -25,11 +35,12 @@ export function registerAgentCommands(program: Command): void {
             ``,
             `connect, after granting a connection (gatehouse grant add --agent ${name} --connection <name>):`,
             `  psql "host=127.0.0.1 port=${port} dbname=<connection> user=${name} password=${r.secret}"`,
+            `  ssh -p <ssh port> <connection>@127.0.0.1   (with --ssh-key; or user <agent>@<connection> and the secret as password)`,
             ``,
           ].join('\n'),
         );
-      }),
-    );
+      });
+    });
 
   cmd
     .command('list')

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, collect, parsePort, printJson, printTable, readSecret } from '../cli-io';
 import { withClient, type CommonOptions } from './with-client';
@@ -8,10 +9,12 @@ export function registerConnectionCommands(program: Command): void {
 
   cmd
     .command('add <name>')
-    .description('register a PostgreSQL database; the password comes from stdin or an environment variable')
+    .description('register a PostgreSQL database or an SSH host; the password comes from stdin or an environment variable')
+    .option('--kind <kind>', 'postgres | ssh', 'postgres')
     .requiredOption('--host <host>', 'upstream host')
-    .option('--port <port>', 'upstream port', parsePort, 5432)
-    .requiredOption('--database <db>', 'upstream database name')
+    .option('--port <port>', 'upstream port (default 5432, or 22 for ssh)', parsePort)
+    .option('--database <db>', 'upstream database name (postgres)')
+    .option('--private-key-file <file>', 'ssh: the private key Gatehouse logs in with (stored encrypted)')
     .requiredOption('--user <user>', 'upstream user')
     .option('--tls-mode <mode>', 'disable | prefer | require | verify-full', 'prefer')
     .option('--tag <tag>', 'a tag (repeatable)', collect, [])
@@ -19,21 +22,34 @@ export function registerConnectionCommands(program: Command): void {
     .option('--password-env <var>', 'read the upstream password from this environment variable')
     .option('--data-dir <dir>', 'data directory')
     .option('--json', 'print JSON')
-    .action(async (name: string, o: CommonOptions & { host: string; port: number; database: string; user: string; tlsMode: string; tag: string[]; passwordStdin?: boolean; passwordEnv?: string }) => {
+    .action(async (name: string, o: CommonOptions & { kind: string; host: string; port?: number; database?: string; privateKeyFile?: string; user: string; tlsMode: string; tag: string[]; passwordStdin?: boolean; passwordEnv?: string }) => {
+      if (o.kind !== 'postgres' && o.kind !== 'ssh') throw new CliError(`--kind must be postgres or ssh, not "${o.kind}"`);
+      if (o.kind === 'postgres' && !o.database) throw new CliError('a postgres connection needs --database');
+      if (o.kind === 'postgres' && o.privateKeyFile) throw new CliError('--private-key-file is for --kind ssh');
       const password = readSecret(o);
+      let privateKey: string | undefined;
+      if (o.privateKeyFile) {
+        try {
+          privateKey = readFileSync(o.privateKeyFile, 'utf8');
+        } catch (err) {
+          throw new CliError(`cannot read ${o.privateKeyFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        }
+      }
       await withClient(o, async ({ client }) => {
         const c = await client.call('connections.add', {
           name,
-          kind: 'postgres',
+          kind: o.kind as 'postgres' | 'ssh',
           host: o.host,
-          port: o.port,
-          database: o.database,
+          port: o.port ?? (o.kind === 'ssh' ? 22 : 5432),
+          ...(o.database ? { database: o.database } : {}),
+          ...(privateKey !== undefined ? { privateKey } : {}),
           username: o.user,
           tlsMode: o.tlsMode as 'prefer',
           tags: o.tag,
           ...(password !== undefined ? { password } : {}),
         });
         if (o.json) printJson(c);
+        else if (c.kind === 'ssh') process.stdout.write(`connection "${c.name}" added (ssh ${c.username}@${c.host}:${c.port}, credential ${c.hasSecret ? 'stored encrypted' : 'none'})\n`);
         else process.stdout.write(`connection "${c.name}" added (${c.username}@${c.host}:${c.port}/${c.database}, credential ${c.hasSecret ? 'stored encrypted' : 'none'})\n`);
       });
     });

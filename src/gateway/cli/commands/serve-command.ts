@@ -20,21 +20,23 @@ export function registerServeCommand(program: Command): void {
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--pg-port <port>', 'PostgreSQL listener port (0 = any free port)', parsePort, 6432)
     .option('--console-port <port>', 'console HTTP port (0 = any free port)', parsePort, 7070)
+    .option('--ssh-port <port>', 'SSH listener port (0 = any free port)', parsePort, 2222)
     .option('--tls-cert <file>', 'TLS certificate (PEM) for the PostgreSQL listener')
     .option('--tls-key <file>', 'TLS private key (PEM)')
-    .action(async (o: { dataDir?: string; host: string; pgPort: number; consolePort: number; tlsCert?: string; tlsKey?: string }) => {
+    .action(async (o: { dataDir?: string; host: string; pgPort: number; consolePort: number; sshPort: number; tlsCert?: string; tlsKey?: string }) => {
       if (!o.tlsCert !== !o.tlsKey) throw new CliError('give both --tls-cert and --tls-key, or neither', 2);
       const gh = await startGatehouse({
         dataDir: resolveDataDir(o.dataDir),
         host: o.host,
         pgPort: o.pgPort,
         consolePort: o.consolePort,
+        sshPort: o.sshPort,
         tlsCertFile: o.tlsCert,
         tlsKeyFile: o.tlsKey,
         staticDir: defaultStaticDir(),
       }).catch((err: NodeJS.ErrnoException & { address?: string; port?: number }) => {
         if (err.code !== 'EADDRINUSE') throw err;
-        const flag = err.port === o.consolePort ? '--console-port' : '--pg-port';
+        const flag = err.port === o.consolePort ? '--console-port' : err.port === o.sshPort ? '--ssh-port' : '--pg-port';
         throw new CliError(`${err.address ?? o.host}:${err.port} is already in use; choose another port with ${flag} (0 = any free port)`);
       });
       const info = gh.info();
@@ -42,6 +44,7 @@ export function registerServeCommand(program: Command): void {
         `gatehouse ${info.version} serving (data dir ${info.dataDir})`,
         `  postgres   ${info.listeners.postgres!.host}:${info.listeners.postgres!.port}`,
         `  console    ${gh.consoleUrl}`,
+        ...(info.listeners.ssh ? [`  ssh        ${info.listeners.ssh.host}:${info.listeners.ssh.port}`, `  ssh host key ${info.sshHostKeyFingerprint}`] : []),
         `  tls sha256 ${info.tlsFingerprint}`,
       ];
       if (gh.adminToken) {

@@ -1,0 +1,362 @@
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import type { Client, ClientChannel, PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
+import type { Logger } from '../core/logger';
+import { AsciicastWriter } from '../recording/asciicast-writer';
+import type { StoreApi } from '../store/store-api';
+import type { SshChannelKind } from '../store/ssh-repo';
+import { parseScpCommand, type ScpTransfer } from './scp-command';
+import { SftpTap } from './sftp-tap';
+
+/** Exit status for channels the gateway ends itself (like ssh's own 255 for connection errors). */
+export const GATEWAY_EXIT_STATUS = 255;
+
+/** Environment variables an agent may pass upstream (`SendEnv`); everything else is refused. */
+const ALLOWED_ENV = /^(LANG|LC_[A-Z]+|TZ|TERM|COLORTERM)$/;
+
+/** What a channel needs from its SSH session (one client connection). */
+export interface ChannelHost {
+  readonly sessionId: string;
+  readonly dataDir: string;
+  readonly store: StoreApi;
+  readonly log: Logger;
+  /** Record keystrokes ("i" events) as well as output. */
+  readonly recordInput: boolean;
+  /** Output written to one .cast file at most; beyond it bytes are counted only. */
+  readonly maxRecordingBytes: number;
+  /** Set when the session may not be used (no grant, unknown connection): every channel gets this message. */
+  refusal(): { message: string; reason: string } | null;
+  /** The logged-in upstream connection; rejects with a message safe to show the agent. */
+  upstream(): Promise<Client>;
+  nextChannelId(): number;
+  /** Count relayed bytes on the session. */
+  countBytes(inBytes: number, outBytes: number): void;
+  /** Write an audit event about this session. */
+  auditEvent(kind: string, detail: Record<string, unknown>): void;
+  channelClosed(ch: SessionChannel): void;
+}
+
+type ExitInfo = { code: number } | { signal: string; coreDumped: boolean; description: string };
+
+/**
+ * One SSH "session" channel of an agent, bridged to a session channel on the upstream: collects the
+ * pre-start requests (pty-req, env), then on shell/exec/subsystem opens the upstream channel with the
+ * same requests and relays data both ways with backpressure, stderr kept apart, window changes and
+ * signals forwarded, and the upstream's exit-status/exit-signal passed back. Output (and input when
+ * asked) is recorded as asciicast v2; sftp and scp channels record file operations instead. A failed
+ * recording write ends the channel (fail closed).
+ */
+export class SessionChannel {
+  channelId = 0;
+  kind: SshChannelKind | null = null;
+  private pty: PseudoTtyInfo | null = null;
+  private readonly env: Record<string, string> = {};
+  private stream: ServerChannel | null = null;
+  private up: ClientChannel | null = null;
+  private cast: AsciicastWriter | null = null;
+  private sftp: SftpTap | null = null;
+  private scp: ScpTransfer | null = null;
+  private command: string | null = null;
+  private exit: ExitInfo | null = null;
+  private bytesIn = 0;
+  private bytesOut = 0;
+  private finished = false;
+  private upstreamDone = false;
+
+  constructor(
+    private readonly host: ChannelHost,
+    session: Session,
+  ) {
+    session.on('pty', (accept, _reject, info) => {
+      this.pty = info;
+      accept?.();
+    });
+    session.on('env', (accept, reject, info) => {
+      if (ALLOWED_ENV.test(info.key) && Object.keys(this.env).length < 32 && info.val.length <= 1024) {
+        this.env[info.key] = info.val;
+        accept?.();
+      } else reject?.();
+    });
+    session.on('window-change', (accept, _reject, info) => {
+      if (this.pty) Object.assign(this.pty, { cols: info.cols, rows: info.rows, width: info.width, height: info.height });
+      this.up?.setWindow(info.rows, info.cols, info.height, info.width);
+      this.record(() => this.cast?.resize(info.cols, info.rows));
+      accept?.();
+    });
+    session.on('signal', (accept, _reject, info) => {
+      this.up?.signal(info.name.replace(/^SIG/, ''));
+      accept?.();
+    });
+    session.on('x11', (_accept, reject) => {
+      this.host.auditEvent('ssh.refused', { request: 'x11' });
+      reject?.();
+    });
+    session.on('auth-agent', (_accept, reject) => {
+      this.host.auditEvent('ssh.refused', { request: 'agent_forwarding' });
+      reject?.();
+    });
+    session.on('shell', (accept) => void this.start(accept(), 'shell', null));
+    session.on('exec', (accept, _reject, info) => {
+      const scp = parseScpCommand(info.command);
+      this.scp = scp;
+      void this.start(accept(), scp ? 'scp' : 'exec', info.command);
+    });
+    session.on('subsystem', (accept, reject, info) => {
+      if (info.name !== 'sftp') {
+        this.host.auditEvent('ssh.refused', { request: 'subsystem', name: info.name });
+        reject();
+        return;
+      }
+      void this.start(accept() as ServerChannel, 'sftp', null);
+    });
+  }
+
+  /** End this channel from the gateway side with a message on stderr (grant revoked, shutdown). */
+  terminate(reason: string, message: string): void {
+    if (!this.stream || this.finished) return;
+    this.up?.close();
+    this.failWith(message, reason);
+  }
+
+  private async start(stream: ServerChannel, kind: SshChannelKind, command: string | null): Promise<void> {
+    this.stream = stream;
+    this.kind = kind;
+    this.command = command;
+    this.channelId = this.host.nextChannelId();
+    // Hold what the agent sends until the upstream channel is open (ssh2 drops data for unaccepted channels,
+    // so the channel was accepted at once; its window fills and stops the agent meanwhile).
+    stream.pause();
+    stream.on('error', () => {});
+    stream.stderr.on('error', () => {});
+    stream.on('close', () => this.clientGone());
+
+    const refusal = this.host.refusal();
+    if (refusal) return this.failWith(refusal.message, refusal.reason);
+    if (!this.openRecording(kind, command)) return;
+
+    let client: Client;
+    try {
+      client = await this.host.upstream();
+    } catch (err) {
+      return this.failWith((err as Error).message, 'upstream_failed');
+    }
+    if (this.finished) return;
+    let up: ClientChannel;
+    try {
+      up = await this.openUpstream(client, kind, command);
+    } catch (err) {
+      this.host.log.warn('upstream refused a channel request', { kind, err: { message: (err as Error).message } });
+      return this.failWith(`the upstream refused the ${kind === 'sftp' ? 'sftp subsystem' : kind} request`, 'upstream_refused');
+    }
+    if (this.finished) {
+      up.close();
+      return;
+    }
+    this.relay(stream, up);
+  }
+
+  /** Create the .cast file (shell and exec) and the index row. Returns false after failing the channel. */
+  private openRecording(kind: SshChannelKind, command: string | null): boolean {
+    const startedAt = Date.now();
+    const withCast = kind === 'shell' || kind === 'exec';
+    const rel = withCast ? path.join('recordings', this.host.sessionId, `${this.channelId}.cast`) : null;
+    try {
+      if (rel) {
+        this.cast = new AsciicastWriter(
+          path.join(this.host.dataDir, rel),
+          {
+            width: this.pty?.cols || 80,
+            height: this.pty?.rows || 24,
+            startedAt,
+            ...(command !== null ? { command } : {}),
+            env: { TERM: this.pty?.term ?? this.env.TERM ?? 'dumb', SHELL: '/bin/sh' },
+          },
+          { maxOutputBytes: this.host.maxRecordingBytes },
+        );
+      }
+      if (kind === 'sftp') this.sftp = new SftpTap((op) => this.fileOp(op));
+      this.host.store.ssh.startRecording({
+        sessionId: this.host.sessionId,
+        channelId: this.channelId,
+        kind,
+        command,
+        file: rel,
+        startedAt,
+        endedAt: null,
+        exitStatus: null,
+        exitSignal: null,
+        bytesIn: 0,
+        bytesOut: 0,
+        endReason: null,
+        truncated: false,
+      });
+      return true;
+    } catch (err) {
+      this.host.log.error('cannot start the recording of an ssh channel', { err });
+      this.host.auditEvent('session.aborted', { reason: 'recording_failed', channel: this.channelId, kind });
+      this.failWith('gatehouse cannot record this channel, so it is refused', 'recording_failed');
+      return false;
+    }
+  }
+
+  private openUpstream(client: Client, kind: SshChannelKind, command: string | null): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      const done = (err: Error | undefined, ch: ClientChannel) => (err ? reject(err) : resolve(ch));
+      const env = Object.keys(this.env).length ? this.env : undefined;
+      const pty = this.pty ? { rows: this.pty.rows, cols: this.pty.cols, width: this.pty.width, height: this.pty.height, term: this.pty.term, modes: this.pty.modes } : undefined;
+      try {
+        if (kind === 'shell') client.shell(pty ?? false, { env }, done);
+        else if (kind === 'sftp') client.subsys('sftp', done);
+        else client.exec(command!, { env, ...(pty ? { pty } : {}) }, done);
+      } catch (err) {
+        reject(err as Error);
+      }
+    });
+  }
+
+  private relay(stream: ServerChannel, up: ClientChannel): void {
+    this.up = up;
+    const recordInput = this.host.recordInput && this.cast !== null;
+    up.on('error', () => {});
+    up.stderr.on('error', () => {});
+
+    stream.on('data', (d: Buffer) => {
+      this.bytesIn += d.length;
+      this.host.countBytes(d.length, 0);
+      if (recordInput && !this.record(() => this.cast!.input(d))) return;
+      if (this.sftp && !this.record(() => this.sftp!.fromClient(d))) return;
+      if (!up.write(d)) stream.pause();
+    });
+    up.on('drain', () => stream.resume());
+    stream.on('end', () => up.end());
+
+    const toClient = (source: { pause(): void; resume(): void }, target: Writable) => (d: Buffer) => {
+      this.bytesOut += d.length;
+      this.host.countBytes(0, d.length);
+      if (this.cast && !this.record(() => this.cast!.output(d))) return;
+      if (this.sftp && !this.record(() => this.sftp!.fromServer(d))) return;
+      if (!target.write(d)) {
+        source.pause();
+        target.once('drain', () => source.resume());
+      }
+    };
+    up.on('data', toClient(up, stream));
+    up.stderr.on('data', toClient(up.stderr, stream.stderr));
+    up.on('exit', (code: number | null, signal?: string, coreDumped?: boolean, description?: string) => {
+      this.exit = code !== null && code !== undefined ? { code } : { signal: signal ?? 'SIGKILL', coreDumped: !!coreDumped, description: description ?? '' };
+    });
+    let pending = 3;
+    const oneDone = () => {
+      if (--pending === 0) this.upstreamFinished();
+    };
+    up.once('end', oneDone);
+    up.stderr.once('end', oneDone);
+    up.once('close', oneDone);
+    stream.resume();
+  }
+
+  /** The upstream channel has closed and everything it sent was passed on: report its exit, close ours. */
+  private upstreamFinished(): void {
+    if (this.finished || !this.stream) return;
+    this.upstreamDone = true;
+    const stream = this.stream;
+    if (this.exit && 'code' in this.exit) stream.exit(this.exit.code);
+    else if (this.exit) stream.exit(this.exit.signal, this.exit.coreDumped, this.exit.description);
+    stream.end();
+    this.finish('completed');
+  }
+
+  /** The agent closed the channel or dropped the connection: close upstream, keep what was recorded. */
+  clientGone(): void {
+    if (this.finished) return;
+    this.up?.close();
+    if (this.up && !this.upstreamDone) {
+      this.host.auditEvent('session.aborted', { reason: 'client_closed', channel: this.channelId, kind: this.kind, bytesIn: this.bytesIn, bytesOut: this.bytesOut });
+    }
+    this.finish('client_closed');
+  }
+
+  /** Run a recording step; on failure end the channel (fail closed) and return false. */
+  private record(step: () => void): boolean {
+    if (this.finished) return false;
+    try {
+      step();
+      return true;
+    } catch (err) {
+      this.host.log.error('recording an ssh channel failed; closing it', { err });
+      this.host.auditEvent('session.aborted', { reason: 'recording_failed', channel: this.channelId, kind: this.kind });
+      this.up?.close();
+      this.failWith('recording failed, so gatehouse closed this channel', 'recording_failed');
+      return false;
+    }
+  }
+
+  private fileOp(op: { op: string; path: string; target?: string | null; direction: 'upload' | 'download' | null; bytes: number }): void {
+    this.host.store.ssh.addFileOp({
+      sessionId: this.host.sessionId,
+      channelId: this.channelId,
+      at: Date.now(),
+      op: op.op,
+      path: op.path,
+      target: op.target ?? null,
+      direction: op.direction,
+      bytes: op.bytes,
+    });
+  }
+
+  /** Tell the agent why on stderr, exit with 255, close the channel. */
+  private failWith(message: string, reason: string): void {
+    const stream = this.stream;
+    if (stream && !this.finished) {
+      try {
+        stream.stderr.write(`gatehouse: ${message}\r\n`);
+        stream.exit(GATEWAY_EXIT_STATUS);
+        stream.end();
+      } catch {
+        // The agent is gone already.
+      }
+    }
+    this.finish(reason, GATEWAY_EXIT_STATUS);
+  }
+
+  private finish(reason: string, gatewayExit?: number): void {
+    if (this.finished) return;
+    this.finished = true;
+    try {
+      this.cast?.close();
+    } catch (err) {
+      this.host.log.error('closing an ssh recording failed', { err });
+    }
+    if (this.scp) {
+      const bytes = this.scp.direction === 'upload' ? this.bytesIn : this.bytesOut;
+      try {
+        this.fileOp({ op: this.scp.direction, path: this.scp.path, direction: this.scp.direction, bytes });
+      } catch (err) {
+        this.host.log.error('recording an scp transfer failed', { err });
+      }
+    }
+    try {
+      this.sftp?.close();
+    } catch (err) {
+      this.host.log.error('recording sftp operations failed', { err });
+    }
+    if (this.channelId && this.kind) {
+      const exit = this.exit;
+      try {
+        this.host.store.ssh.endRecording(this.host.sessionId, this.channelId, {
+          endedAt: Date.now(),
+          exitStatus: gatewayExit ?? (exit && 'code' in exit ? exit.code : null),
+          exitSignal: gatewayExit === undefined && exit && 'signal' in exit ? exit.signal : null,
+          bytesIn: this.bytesIn,
+          bytesOut: this.bytesOut,
+          endReason: reason,
+          truncated: this.cast?.truncated ?? false,
+        });
+      } catch (err) {
+        this.host.log.error('could not index the end of an ssh recording', { err });
+      }
+    }
+    this.host.log.info('ssh channel ended', { channel: this.channelId, kind: this.kind, reason, command: this.command ?? undefined });
+    this.host.channelClosed(this);
+  }
+}

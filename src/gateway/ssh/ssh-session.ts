@@ -1,0 +1,289 @@
+import { randomUUID } from 'node:crypto';
+import type { AuthContext, Client, ClientInfo, Connection } from 'ssh2';
+import type { Logger } from '../core/logger';
+import type { SecretBox } from '../identity/secret-box';
+import type { AuditLog } from '../recording/audit-log';
+import type { Recorder } from '../recording/recorder';
+import type { AgentRecord, ConnectionRecord, SessionRecord } from '../store/records';
+import type { StoreApi } from '../store/store-api';
+import { authenticateSshAgent, parseLoginName } from './agent-auth';
+import { SessionChannel, type ChannelHost } from './session-channel';
+import { openSshCredential } from './ssh-credential';
+import { connectSshUpstream, SshUpstreamError } from './upstream';
+
+export interface SshSessionDeps {
+  store: StoreApi;
+  secretBox: SecretBox;
+  audit: AuditLog;
+  recorder: Recorder;
+  log: Logger;
+  dataDir: string;
+  recordInput: boolean;
+  maxRecordingBytes: number;
+  upstreamTimeoutMs: number;
+}
+
+/** Authentication attempts allowed per connection before it is dropped. */
+const MAX_AUTH_ATTEMPTS = 10;
+
+/**
+ * One agent's SSH connection to the gateway: authentication (key or agent secret), the grant check for
+ * the connection named by the user name, one upstream SSH connection logged in with the stored
+ * credential, and its session channels (each a SessionChannel). Forwarding of any kind is refused and
+ * audited. The session is a row in the sessions table (protocol 'ssh'); channels are indexed in
+ * ssh_recordings.
+ */
+export class SshClientSession implements ChannelHost {
+  readonly sessionId = randomUUID();
+  agentId: string | null = null;
+  connectionId: string | null = null;
+  private agent: AgentRecord | null = null;
+  private connectionName: string | null = null;
+  private authMethod: string | null = null;
+  private record: SessionRecord | null = null;
+  private upstreamClient: Promise<Client> | null = null;
+  private liveUpstream: Client | null = null;
+  private refused: { message: string; reason: string } | null = null;
+  private readonly failures: { method: string; reason: string; key?: string }[] = [];
+  private readonly channels = new Set<SessionChannel>();
+  private channelCount = 0;
+  private endReason: string | null = null;
+  private closed = false;
+  private readonly clientAddress: string;
+  readonly log: Logger;
+
+  constructor(
+    private readonly conn: Connection,
+    info: ClientInfo,
+    private readonly deps: SshSessionDeps,
+    private readonly onClosed: (s: SshClientSession) => void,
+  ) {
+    this.clientAddress = `${info.ip}:${info.port}`;
+    this.log = deps.log.child({ session: this.sessionId, client: this.clientAddress, protocol: 'ssh' });
+    conn.on('authentication', (ctx) => this.authenticate(ctx));
+    conn.on('ready', () => this.ready());
+    conn.on('session', (accept, reject) => {
+      if (!this.agent) return reject();
+      const channel = new SessionChannel(this, accept());
+      this.channels.add(channel);
+    });
+    conn.on('tcpip', (_accept, reject, info) => {
+      this.auditEvent('ssh.refused', { request: 'direct-tcpip', destination: `${info.destIP}:${info.destPort}` });
+      reject();
+    });
+    conn.on('openssh.streamlocal', (_accept, reject, info) => {
+      this.auditEvent('ssh.refused', { request: 'direct-streamlocal', socketPath: info.socketPath });
+      reject();
+    });
+    conn.on('request', (accept, reject, name, info) => {
+      this.auditEvent('ssh.refused', { request: name, ...('bindPort' in (info ?? {}) ? { bind: `${(info as { bindAddr: string }).bindAddr}:${(info as { bindPort: number }).bindPort}` } : {}) });
+      reject?.();
+    });
+    conn.on('error', (err) => this.log.debug('ssh client connection error', { err: { message: err.message } }));
+    conn.on('close', () => this.connectionClosed());
+  }
+
+  get dataDir(): string {
+    return this.deps.dataDir;
+  }
+  get store(): StoreApi {
+    return this.deps.store;
+  }
+  get recordInput(): boolean {
+    return this.deps.recordInput;
+  }
+  get maxRecordingBytes(): number {
+    return this.deps.maxRecordingBytes;
+  }
+
+  refusal(): { message: string; reason: string } | null {
+    return this.refused;
+  }
+
+  upstream(): Promise<Client> {
+    return this.upstreamClient ?? Promise.reject(new Error('no upstream for this session'));
+  }
+
+  nextChannelId(): number {
+    return ++this.channelCount;
+  }
+
+  countBytes(inBytes: number, outBytes: number): void {
+    if (!this.record) return;
+    this.record.bytesIn += inBytes;
+    this.record.bytesOut += outBytes;
+  }
+
+  auditEvent(kind: string, detail: Record<string, unknown>): void {
+    this.deps.audit.append({
+      kind,
+      actor: this.agent ? `agent:${this.agent.name}` : 'anonymous',
+      agentName: this.agent?.name ?? null,
+      connectionName: this.connectionName,
+      sessionId: this.record ? this.sessionId : null,
+      clientAddress: this.clientAddress,
+      detail: { protocol: 'ssh', ...detail },
+    });
+  }
+
+  channelClosed(ch: SessionChannel): void {
+    this.channels.delete(ch);
+  }
+
+  /** End the session from the gateway side (grant revoked, connection removed, shutdown). */
+  terminate(reason: string, message: string): void {
+    this.endReason ??= reason;
+    for (const ch of [...this.channels]) ch.terminate(reason, message);
+    // Give the channels' messages a moment to leave before the transport closes.
+    setTimeout(() => this.conn.end(), 100).unref();
+  }
+
+  /** Cut the connection now (shutdown after terminate). */
+  destroy(): void {
+    this.conn.end();
+    this.connectionClosed();
+  }
+
+  private authenticate(ctx: AuthContext): void {
+    const methods: ('publickey' | 'password')[] = ['publickey', 'password'];
+    if (ctx.method === 'none') return ctx.reject(methods);
+    this.connectionName = parseLoginName(ctx.username).connectionName;
+    let result;
+    try {
+      result = authenticateSshAgent(this.deps.store, ctx);
+    } catch (err) {
+      this.log.error('ssh authentication failed with an error', { err });
+      result = { ok: false as const, reason: 'internal_error', method: ctx.method };
+    }
+    if ('pending' in result) return ctx.accept();
+    if (result.ok) {
+      this.agent = result.agent;
+      this.agentId = result.agent.id;
+      this.authMethod = result.method;
+      return ctx.accept();
+    }
+    this.failures.push({ method: result.method, reason: result.reason, ...(result.keyFingerprint ? { key: result.keyFingerprint } : {}) });
+    if (this.failures.length >= MAX_AUTH_ATTEMPTS) {
+      ctx.reject();
+      this.conn.end();
+      return;
+    }
+    ctx.reject(methods);
+  }
+
+  /** Authenticated: check the connection and grant, then start the upstream login. */
+  private ready(): void {
+    const agent = this.agent!;
+    const name = this.connectionName ?? '';
+    const store = this.deps.store;
+    const connection = store.connections.getByName(name);
+    if (!connection || connection.kind !== 'ssh') {
+      const message = connection ? `connection "${name}" is not an ssh connection` : `connection "${name}" does not exist (the ssh user name selects the Gatehouse connection)`;
+      return this.refuse(message, connection ? 'wrong_kind' : 'unknown_connection');
+    }
+    this.connectionId = connection.id;
+    const now = Date.now();
+    if (!store.grants.findActive(agent.id, connection.id, now)) {
+      const past = store.grants.list({ agentId: agent.id, connectionId: connection.id, includeInactive: true, now });
+      const reason = past.some((g) => g.revokedAt !== null) ? 'grant_revoked' : past.length ? 'grant_expired' : 'no_grant';
+      const why = reason === 'grant_revoked' ? ' (it was revoked)' : reason === 'grant_expired' ? ' (it has expired)' : '';
+      return this.refuse(`agent "${agent.name}" has no active grant for connection "${name}"${why}`, reason);
+    }
+    this.startSession(agent, connection);
+  }
+
+  private refuse(message: string, reason: string): void {
+    this.refused = { message, reason };
+    this.auditEvent('access.denied', { reason, method: this.authMethod });
+    this.log.info('ssh session refused', { reason });
+  }
+
+  private startSession(agent: AgentRecord, connection: ConnectionRecord): void {
+    const record: SessionRecord = {
+      id: this.sessionId,
+      protocol: 'ssh',
+      agentId: agent.id,
+      agentName: agent.name,
+      connectionId: connection.id,
+      connectionName: connection.name,
+      clientAddress: this.clientAddress,
+      tls: true,
+      startedAt: Date.now(),
+      endedAt: null,
+      bytesIn: 0,
+      bytesOut: 0,
+      endReason: null,
+      statementCount: 0,
+    };
+    this.deps.recorder.startSession(record);
+    this.record = record;
+    this.log.info('ssh session started', { agent: agent.name, connection: connection.name, method: this.authMethod });
+    this.upstreamClient = this.connectUpstream(connection);
+    // Channels await it; a failure is reported to each of them (and audited once, below).
+    this.upstreamClient.catch(() => {});
+  }
+
+  private async connectUpstream(connection: ConnectionRecord): Promise<Client> {
+    let credential;
+    try {
+      if (!connection.secretEnc) throw new Error('no credential stored');
+      credential = openSshCredential(this.deps.secretBox, connection.id, connection.secretEnc);
+    } catch (err) {
+      this.log.error('stored ssh credential cannot be used', { connection: connection.name, err: { message: (err as Error).message } });
+      this.auditEvent('upstream.failed', { reason: 'credential_unreadable' });
+      throw new Error(`gatehouse cannot use the stored credential of connection "${connection.name}"`);
+    }
+    try {
+      const up = await connectSshUpstream(connection, credential, this.deps.store.ssh, { timeoutMs: this.deps.upstreamTimeoutMs });
+      if (up.hostKey.pinnedNow) this.auditEvent('ssh.host_key_pinned', { fingerprint: up.hostKey.fingerprint, host: `${connection.host}:${connection.port}` });
+      if (this.closed) {
+        up.client.end();
+        throw new Error('the agent disconnected');
+      }
+      this.liveUpstream = up.client;
+      up.client.setNoDelay(true);
+      up.client.on('close', () => {
+        if (this.closed) return;
+        this.endReason ??= 'upstream_closed';
+        this.terminate('upstream_closed', `the upstream connection "${connection.name}" closed`);
+      });
+      return up.client;
+    } catch (err) {
+      if (err instanceof SshUpstreamError) {
+        this.log.warn('ssh upstream connection failed', { stage: err.stage, err: { message: err.message } });
+        this.auditEvent(err.stage === 'host_key_mismatch' ? 'ssh.host_key_mismatch' : 'upstream.failed', { reason: err.stage, ...err.detail });
+      }
+      throw err;
+    }
+  }
+
+  private connectionClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.liveUpstream?.end();
+    void this.upstreamClient?.then((c) => c.end(), () => {});
+    for (const ch of [...this.channels]) ch.clientGone();
+    if (!this.agent && this.failures.length) {
+      const last = this.failures[this.failures.length - 1];
+      this.deps.audit.append({
+        kind: 'auth.failed',
+        actor: 'anonymous',
+        agentName: null,
+        connectionName: this.connectionName,
+        sessionId: null,
+        clientAddress: this.clientAddress,
+        detail: { protocol: 'ssh', reason: last.reason, attempts: this.failures },
+      });
+      this.log.info('ssh authentication failed', { reason: last.reason, attempts: this.failures.length });
+    }
+    if (this.record) {
+      try {
+        this.deps.recorder.endSession(this.record, { endedAt: Date.now(), bytesIn: this.record.bytesIn, bytesOut: this.record.bytesOut, endReason: this.endReason ?? 'client_closed' });
+      } catch (err) {
+        this.log.error('could not record the end of an ssh session', { err });
+      }
+      this.log.info('ssh session ended', { reason: this.endReason ?? 'client_closed' });
+    }
+    this.onClosed(this);
+  }
+}

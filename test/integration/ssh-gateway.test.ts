@@ -1,0 +1,270 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/gateway/core/logger';
+import { startGatehouse, type Gatehouse } from '../../src/gateway/gatehouse';
+import { makeKeyPair, TestSshd, type KeyPair } from '../helpers/sshd';
+
+const ACTOR = { actor: 'test' };
+
+/** Run the real OpenSSH client (or scp/sftp) to completion. */
+function run(cmd: string, args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}) {
+  return new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: Buffer; stderr: string }>((resolve) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdin.on('error', () => {});
+    child.stdin.end(opts.input ?? '');
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout: Buffer.concat(out), stderr });
+    });
+  });
+}
+
+/** Poll until `check` holds (10 s at most). */
+async function waitFor(check: () => boolean, what = 'condition'): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+let tmuxCount = 0;
+
+/** A detached tmux session on a private server socket (a real terminal emulator for the tests). */
+class Tmux {
+  readonly socket = `gh-ssh-test-${process.pid}-${++tmuxCount}`;
+  private tmux(args: string[]): string {
+    const r = spawnSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`tmux ${args[0]} failed: ${r.stderr}`);
+    return r.stdout;
+  }
+  start(command: string, cols = 80, rows = 24): void {
+    this.tmux(['new-session', '-d', '-s', 't', '-x', String(cols), '-y', String(rows), command]);
+  }
+  keys(...keys: string[]): void {
+    this.tmux(['send-keys', '-t', 't', ...keys]);
+  }
+  resize(cols: number, rows: number): void {
+    this.tmux(['resize-window', '-t', 't', '-x', String(cols), '-y', String(rows)]);
+  }
+  /** The visible screen, one string per row, trailing blanks trimmed. */
+  screen(): string[] {
+    return this.tmux(['capture-pane', '-p', '-t', 't']).split('\n').map((l) => l.trimEnd());
+  }
+  kill(): void {
+    spawnSync('tmux', ['-L', this.socket, 'kill-server']);
+  }
+}
+
+const CLIENT_OPTS = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', '-o', 'IdentitiesOnly=yes'];
+
+describe('SSH gateway with real OpenSSH on both sides', () => {
+  let sshd: TestSshd;
+  let other: TestSshd;
+  let gh: Gatehouse;
+  let dir: string;
+  let dataDir: string;
+  let port: number;
+  let agentKey: KeyPair;
+  let strangerKey: KeyPair;
+  let noGrantKey: KeyPair;
+  let agentSecret: string;
+
+  const ssh = (user: string, command: string | null, opts: { key?: KeyPair; extra?: string[]; input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}) =>
+    run('ssh', ['-p', String(port), '-i', (opts.key ?? agentKey).privateFile, ...CLIENT_OPTS, ...(opts.extra ?? []), `${user}@127.0.0.1`, ...(command === null ? [] : [command])], opts);
+
+  const auditKinds = () => gh.store.audit.list({ limit: 500, order: 'asc' });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'gh-ssh-test-'));
+    dataDir = path.join(dir, 'data');
+    sshd = await new TestSshd().start();
+    other = await new TestSshd().start();
+    gh = await startGatehouse({ dataDir, pgPort: 0, consolePort: null, sshPort: 0, log: silentLogger });
+    port = gh.info().listeners.ssh!.port;
+    agentKey = makeKeyPair(dir, 'agent_key');
+    strangerKey = makeKeyPair(dir, 'stranger_key');
+    noGrantKey = makeKeyPair(dir, 'nogrant_key', 'rsa');
+
+    await gh.api.call('connections.add', { name: 'box', kind: 'ssh', host: '127.0.0.1', port: sshd.port, username: sshd.user, privateKey: sshd.userKey.privateKey }, ACTOR);
+    await gh.api.call('connections.add', { name: 'down', kind: 'ssh', host: '127.0.0.1', port: 1, username: 'root', privateKey: sshd.userKey.privateKey }, ACTOR);
+    await gh.api.call('connections.add', { name: 'badcred', kind: 'ssh', host: '127.0.0.1', port: sshd.port, username: sshd.user, privateKey: strangerKey.privateKey }, ACTOR);
+    await gh.api.call('connections.add', { name: 'moved', kind: 'ssh', host: '127.0.0.1', port: sshd.port, username: sshd.user, privateKey: sshd.userKey.privateKey }, ACTOR);
+    const added = (await gh.api.call('agents.add', { name: 'bot', sshPublicKey: agentKey.publicKey }, ACTOR)) as { secret: string };
+    agentSecret = added.secret;
+    await gh.api.call('agents.add', { name: 'idle', sshPublicKey: noGrantKey.publicKey }, ACTOR);
+    for (const c of ['box', 'down', 'badcred', 'moved']) await gh.api.call('grants.add', { agent: 'bot', connection: c }, ACTOR);
+  }, 60_000);
+
+  afterAll(async () => {
+    await gh?.close();
+    await sshd?.stop();
+    await other?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs a command upstream with the stored key: stdout, stderr apart, exit status; recorded as asciicast', async () => {
+    const r = await ssh('box', 'echo out-$((40+2)); echo err-line >&2; exit 3');
+    expect(r.stderr).toBe('err-line\n');
+    expect(r.stdout.toString()).toBe('out-42\n');
+    expect(r.code).toBe(3);
+
+    const info = gh.info();
+    expect(info.sshHostKeyFingerprint).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+    const keygen = spawnSync('ssh-keygen', ['-lf', path.join(dataDir, 'ssh_host_ed25519_key')], { encoding: 'utf8' });
+    expect(keygen.stdout).toContain(info.sshHostKeyFingerprint!);
+
+    const sessions = gh.store.sessions.list({ limit: 10, connectionName: 'box' }).items;
+    expect(sessions[0].protocol).toBe('ssh');
+    expect(sessions[0].agentName).toBe('bot');
+    const recs = gh.store.ssh.listRecordings(sessions[0].id);
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ kind: 'exec', command: 'echo out-$((40+2)); echo err-line >&2; exit 3', exitStatus: 3, endReason: 'completed' });
+    const cast = readFileSync(path.join(dataDir, recs[0].file!), 'utf8').trim().split('\n');
+    const header = JSON.parse(cast[0]);
+    expect(header).toMatchObject({ version: 2, width: 80, height: 24, command: 'echo out-$((40+2)); echo err-line >&2; exit 3' });
+    const output = cast.slice(1).map((l) => JSON.parse(l) as [number, string, string]).filter((e) => e[1] === 'o').map((e) => e[2]).join('');
+    expect(output).toContain('out-42\n');
+    expect(output).toContain('err-line\n');
+
+    const pinned = auditKinds().filter((e) => e.kind === 'ssh.host_key_pinned' && e.connectionName === 'box');
+    expect(pinned).toHaveLength(1);
+    expect(pinned[0].detail.fingerprint).toBe(spawnSync('ssh-keygen', ['-lf', sshd.hostKey.publicFile], { encoding: 'utf8' }).stdout.split(' ')[1]);
+  });
+
+  it('the exported recording plays with asciinema', async () => {
+    if (!existsSync('/usr/bin/asciinema')) return;
+    const r = await ssh('box', 'printf "a\\033[1mbold\\033[0m\\n"; printf "h\\303\\251llo\\n"');
+    expect(r.code).toBe(0);
+    const session = gh.store.sessions.list({ limit: 1, connectionName: 'box' }).items[0];
+    const rec = gh.store.ssh.listRecordings(session.id)[0];
+    // asciinema reads /dev/tty, so it runs in a tmux pane; its output goes to a file.
+    const out = path.join(dir, 'cat.out');
+    const tmux = new Tmux();
+    try {
+      tmux.start(`asciinema cat ${path.join(dataDir, rec.file!)} > ${out}; echo $? > ${out}.rc; sleep 60`);
+      await waitFor(() => existsSync(`${out}.rc`) && readFileSync(`${out}.rc`, 'utf8').trim() !== '');
+    } finally {
+      tmux.kill();
+    }
+    expect(readFileSync(`${out}.rc`, 'utf8').trim()).toBe('0');
+    expect(readFileSync(out, 'utf8')).toBe('a\x1b[1mbold\x1b[0m\nhéllo\n');
+  });
+
+  it('logs in with the agent secret as password for user agent@connection', async () => {
+    const askpass = path.join(dir, 'askpass.sh');
+    writeFileSync(askpass, `#!/bin/sh\necho '${agentSecret}'\n`, { mode: 0o700 });
+    const opts = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'PubkeyAuthentication=no', '-o', 'PreferredAuthentications=password', '-o', 'NumberOfPasswordPrompts=1'];
+    const r = await run('ssh', ['-p', String(port), ...opts, 'bot@box@127.0.0.1', 'echo via-password'], {
+      env: { SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.toString()).toBe('via-password\n');
+    expect(r.code).toBe(0);
+  });
+
+  it('a wrong key fails SSH authentication, audited once', async () => {
+    const before = auditKinds().length;
+    const r = await ssh('box', 'true', { key: strangerKey });
+    expect(r.code).toBe(255);
+    expect(r.stderr).toMatch(/Permission denied \(publickey,password\)/);
+    const events = auditKinds().slice(before).filter((e) => e.kind === 'auth.failed');
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ connectionName: 'box', agentName: null });
+    expect(events[0].detail).toMatchObject({ protocol: 'ssh', reason: 'unknown_key' });
+  });
+
+  it('an unknown connection gets a clear message and exit 255', async () => {
+    const r = await ssh('nope', 'true');
+    expect(r.code).toBe(255);
+    expect(r.stderr).toContain('gatehouse: connection "nope" does not exist');
+    expect(auditKinds().some((e) => e.kind === 'access.denied' && e.connectionName === 'nope' && e.detail.reason === 'unknown_connection')).toBe(true);
+  });
+
+  it('an agent without a grant is refused with a clear message', async () => {
+    const r = await ssh('box', 'true', { key: noGrantKey });
+    expect(r.code).toBe(255);
+    expect(r.stderr).toContain('gatehouse: agent "idle" has no active grant for connection "box"');
+    expect(auditKinds().some((e) => e.kind === 'access.denied' && e.agentName === 'idle' && e.detail.reason === 'no_grant')).toBe(true);
+  });
+
+  it('an upstream that is down gets a clear message', async () => {
+    const r = await ssh('down', 'true');
+    expect(r.code).toBe(255);
+    expect(r.stderr).toMatch(/gatehouse: connection "down" \(127\.0\.0\.1:1\) is unreachable/);
+    expect(auditKinds().some((e) => e.kind === 'upstream.failed' && e.connectionName === 'down' && e.detail.reason === 'tcp')).toBe(true);
+  });
+
+  it('an upstream that refuses the stored credential gets a clear message', async () => {
+    const r = await ssh('badcred', 'true');
+    expect(r.code).toBe(255);
+    expect(r.stderr).toContain('gatehouse: gatehouse could not log in to connection "badcred"');
+    expect(r.stderr).not.toContain('PRIVATE KEY');
+    expect(auditKinds().some((e) => e.kind === 'upstream.failed' && e.connectionName === 'badcred' && e.detail.reason === 'auth')).toBe(true);
+  });
+
+  it('a changed upstream host key is refused (pinned on first use)', async () => {
+    expect((await ssh('moved', 'echo first')).stdout.toString()).toBe('first\n');
+    // Same connection, now answered by another server with another host key.
+    await gh.api.call('connections.update', { name: 'moved', port: other.port }, ACTOR);
+    const r = await ssh('moved', 'echo second');
+    expect(r.code).toBe(255);
+    expect(r.stdout.toString()).toBe('');
+    expect(r.stderr).toMatch(/gatehouse: the host key of connection "moved" \(127\.0\.0\.1:\d+\) changed: pinned SHA256:\S+, offered SHA256:\S+; refusing to connect/);
+    expect(auditKinds().some((e) => e.kind === 'ssh.host_key_mismatch' && e.connectionName === 'moved')).toBe(true);
+  });
+
+  it('refuses port forwarding and stdio forwarding, audited', async () => {
+    const w = await ssh('box', null, { extra: ['-W', '127.0.0.1:9'] });
+    expect(w.code).toBe(255);
+    expect(w.stderr).toMatch(/stdio forwarding failed|administratively prohibited/);
+    const rf = await ssh('box', 'true', { extra: ['-o', 'ExitOnForwardFailure=yes', '-R', '0:127.0.0.1:9'] });
+    expect(rf.code).toBe(255);
+    expect(rf.stderr).toMatch(/remote port forwarding failed/);
+    const refused = auditKinds().filter((e) => e.kind === 'ssh.refused').map((e) => e.detail.request);
+    expect(refused).toEqual(expect.arrayContaining(['direct-tcpip', 'tcpip-forward']));
+  });
+
+  it('passes an exit signal back', async () => {
+    const r = await ssh('box', 'kill -TERM $$');
+    expect(r.code).toBe(255);
+    const session = gh.store.sessions.list({ limit: 1, connectionName: 'box' }).items[0];
+    expect(gh.store.ssh.listRecordings(session.id)[0]).toMatchObject({ exitSignal: 'SIGTERM', exitStatus: null });
+  });
+
+  it('a client dropping mid-transfer: audited, recording kept and closed', async () => {
+    const before = auditKinds().length;
+    const child = spawn('ssh', ['-p', String(port), '-i', agentKey.privateFile, ...CLIENT_OPTS, 'box@127.0.0.1', 'while :; do echo line-of-output; done'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let got = 0;
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        got += d.length;
+        if (got > 200_000) {
+          child.kill('SIGKILL');
+          resolve();
+        }
+      });
+    });
+    let aborted;
+    for (let i = 0; i < 100 && !aborted; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      aborted = auditKinds().slice(before).find((e) => e.kind === 'session.aborted' && e.detail.reason === 'client_closed');
+    }
+    expect(aborted).toBeTruthy();
+    const rec = gh.store.ssh.listRecordings(aborted!.sessionId!)[0];
+    expect(rec.endReason).toBe('client_closed');
+    const lines = readFileSync(path.join(dataDir, rec.file!), 'utf8').trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThan(2);
+    // Every line is complete JSON (nothing cut in half by the drop).
+    for (const l of lines) JSON.parse(l);
+    expect(lines.slice(1).map((l) => JSON.parse(l)[2]).join('')).toContain('line-of-output\n');
+  });
+});
