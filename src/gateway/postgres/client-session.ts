@@ -14,7 +14,8 @@ import type { CancelRegistry } from './cancel-registry';
 import { ClientGone } from './handshake-reader';
 import { MessageFramer, ProtocolViolation, typeSet } from './message-framer';
 import { Backend, SqlState } from './protocol-codes';
-import { PgRelay } from './relay';
+import { PgRelay, type ColumnCatalog } from './relay';
+import { ResultMasker } from '../policy/masking/result-masker';
 import { createSqlGate, type SqlPolicy } from './sql-gate';
 import { negotiateStartup, UnsupportedRequest } from './startup';
 import { connectUpstream, sendUpstreamCancel, UpstreamError, type Upstream } from './upstream';
@@ -35,7 +36,17 @@ export interface SessionDeps {
   /** Installation secret that keys the fake SCRAM salts of unknown agents. */
   scramMockKey: Buffer;
   /** Policy and approvals; null runs without policy (every statement goes ahead). */
-  policy: { engine: SqlPolicy; approvals: ApprovalBroker } | null;
+  policy: SessionPolicyDeps | null;
+}
+
+/** What sessions need for policy: the engine, approvals, and for masking the hash key and catalog. */
+export interface SessionPolicyDeps {
+  engine: SqlPolicy;
+  approvals: ApprovalBroker;
+  /** Key of the deterministic masking hash (from the data dir). */
+  maskingKey: Buffer;
+  /** Source columns of result columns for a connection (null: name patterns and detectors only). */
+  catalog?: (connection: ConnectionRecord) => ColumnCatalog | null;
 }
 
 /** A refusal during the handshake: what the client is told, and what the audit trail says. */
@@ -235,17 +246,27 @@ export class ClientSession {
     this.log.info('session started', { agent: this.agentName, connection: this.connectionName, tls });
 
     const agent = this.deps.store.agents.getById(record.agentId);
-    const gate = this.deps.policy
-      ? createSqlGate(
-          this.deps.policy.engine.session({
-            agent: { name: record.agentName, tags: agent?.tags ?? [] },
-            connection: { name: connection.name, tags: connection.tags },
-          }),
-          this.deps.policy.approvals,
-          this.deps.audit,
-          { id: record.id, agentName: record.agentName, connectionName: record.connectionName, clientAddress: record.clientAddress },
-        )
-      : null;
+    const policy = this.deps.policy;
+    const sessionPolicy = policy?.engine.session({
+      agent: { name: record.agentName, tags: agent?.tags ?? [] },
+      connection: { name: connection.name, tags: connection.tags },
+    });
+    const gate =
+      policy && sessionPolicy
+        ? createSqlGate(sessionPolicy, policy.approvals, this.deps.audit, {
+            id: record.id,
+            agentName: record.agentName,
+            connectionName: record.connectionName,
+            clientAddress: record.clientAddress,
+          })
+        : null;
+    // Masking rules in force when the session starts apply to the whole session.
+    const plan = sessionPolicy?.masking();
+    let masking = null;
+    if (policy && plan && (plan.columns.length > 0 || plan.values.length > 0)) {
+      const catalog = policy.catalog?.(connection) ?? null;
+      masking = { masker: new ResultMasker(plan, policy.maskingKey, catalog ? (oid, attnum) => catalog.lookup(oid, attnum) : undefined), catalog };
+    }
     this.relay = new PgRelay(socket, upstream.socket, recorder, record, this.log, {
       cancelUpstream: () => void sendUpstreamCancel(target, upstream.backendKey).catch(() => {}),
       ended: (reason) => {
@@ -270,7 +291,7 @@ export class ClientSession {
         this.log.info('session ended', { reason, statements: record.statementCount });
         this.onClosed(this);
       },
-    }, gate);
+    }, gate, masking);
     this.relay.start(clientLeftover, upstream.leftover);
   }
 

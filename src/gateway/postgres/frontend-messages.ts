@@ -30,6 +30,25 @@ export function readParse(buf: Buffer, start: number, end: number): { name: stri
   return { name, sql, paramTypes: readInt16(buf, p2, end) };
 }
 
+/** The result format codes at the end of a Bind ('B') message (none = all text, one = for every column). */
+export function readBindResultFormats(buf: Buffer, start: number, end: number): number[] {
+  const [, p1] = readCString(buf, start + 5, end);
+  const [, p2] = readCString(buf, p1, end);
+  let pos = p2 + 2 + readInt16(buf, p2, end) * 2;
+  const params = readInt16(buf, pos, end);
+  pos += 2;
+  for (let i = 0; i < params; i++) {
+    if (pos + 4 > end) throw new ProtocolViolation('Bind parameter runs past the message');
+    const len = buf.readInt32BE(pos);
+    pos += 4 + Math.max(0, len);
+  }
+  const n = readInt16(buf, pos, end);
+  if (n < 0 || pos + 2 + n * 2 > end) throw new ProtocolViolation('invalid result format codes in Bind');
+  const codes: number[] = new Array(n);
+  for (let i = 0; i < n; i++) codes[i] = buf.readInt16BE(pos + 2 + i * 2);
+  return codes;
+}
+
 /** Bind ('B'): portal name, statement name and the number of parameter values. */
 export function readBind(buf: Buffer, start: number, end: number): { portal: string; statement: string; params: number } {
   const [portal, p1] = readCString(buf, start + 5, end);

@@ -9,10 +9,8 @@ import type { SecretBox } from '../identity/secret-box';
 import type { Recorder } from '../recording/recorder';
 import { errorResponse } from './backend-messages';
 import { CancelRegistry } from './cancel-registry';
-import { ClientSession } from './client-session';
+import { ClientSession, type SessionPolicyDeps } from './client-session';
 import { SqlState } from './protocol-codes';
-import type { SqlPolicy } from './sql-gate';
-import type { ApprovalBroker } from '../approvals/approval-broker';
 
 export interface PgGatewayOptions {
   host: string;
@@ -37,7 +35,7 @@ export interface PgGatewayOptions {
   /** Keys the fake SCRAM salts of unknown agents; keep it stable across restarts (default: random). */
   scramMockKey?: Buffer;
   /** Statement policy and the approvals it holds for; omitted = no policy. */
-  policy?: { engine: SqlPolicy; approvals: ApprovalBroker } | null;
+  policy?: SessionPolicyDeps | null;
 }
 
 /** The PostgreSQL listener: authenticates agents, opens upstreams with stored credentials, relays and records. */

@@ -6,6 +6,7 @@ import type { SessionRecord } from '../store/records';
 import { errorResponse, type ErrorFields } from './backend-messages';
 import {
   readBind,
+  readBindResultFormats,
   readCommandTag,
   readErrorCode,
   readExecute,
@@ -21,6 +22,27 @@ import type { StatementGate } from './statement-gate';
 import { StatementTracker, type PolicyMark, type TrackedStatement } from './statement-tracker';
 import type { HeldRequest } from '../approvals/approval-broker';
 import type { StatementDecision } from '../policy/policy-types';
+import type { ResultMasker, ResultShape } from '../policy/masking/result-masker';
+
+/** Column names resolved from the upstream catalog, for column rules written as table.column. */
+export interface ColumnCatalog {
+  /** The source column of a result column, when known. */
+  lookup(oid: number, attnum: number): { schema: string; table: string; column: string } | undefined;
+  /** Whether every (table OID, attnum) pair is already known. */
+  has(pairs: readonly { oid: number; attnum: number }[]): boolean;
+  /** Look the pairs up upstream (a side connection); resolves when they are cached (or unknowable). */
+  fill(pairs: readonly { oid: number; attnum: number }[]): Promise<void>;
+}
+
+/** Result masking for one session. */
+export interface RelayMasking {
+  masker: ResultMasker;
+  catalog: ColumnCatalog | null;
+}
+
+/** Rows of a statement's result kept as its preview (masked, as the client saw them). */
+const PREVIEW_ROWS = 5;
+const PREVIEW_MAX_CHARS = 2000;
 
 type Stream = Socket | TLSSocket;
 
@@ -69,7 +91,8 @@ export interface RelayHooks {
  */
 export class PgRelay {
   private readonly fromClient = new MessageFramer(CLIENT_INSPECTED);
-  private readonly fromServer = new MessageFramer(SERVER_INSPECTED);
+  private readonly serverInspected = SERVER_INSPECTED.slice();
+  private readonly fromServer = new MessageFramer(this.serverInspected);
   private readonly tracker: StatementTracker;
   private out: Buffer[] = [];
   private recordedInChunk = false;
@@ -122,16 +145,17 @@ export class PgRelay {
       }
       case Frontend.bind: {
         const b = readBind(buf, start, end);
-        this.tracker.bind(b.portal, b.statement, b.params);
+        this.tracker.bind(b.portal, b.statement, b.params, this.masking ? readBindResultFormats(buf, start, end) : undefined);
         break;
       }
       case Frontend.execute:
         this.tracker.execute(readExecute(buf, start, end));
         break;
-      case Frontend.describe:
-        readTarget(buf, start, end);
-        this.tracker.describe();
+      case Frontend.describe: {
+        const t = readTarget(buf, start, end);
+        this.tracker.describe(t.kind, t.name);
         break;
+      }
       case Frontend.close: {
         const t = readTarget(buf, start, end);
         this.tracker.close(t.kind, t.name);
@@ -254,51 +278,149 @@ export class PgRelay {
     });
   }
 
-  /** Server output being rebuilt message by message (some replies are dropped), or null to forward chunks whole. */
+  /** Server output being rebuilt message by message (some replies are dropped or masked), or null to forward chunks whole. */
   private serverOut: Buffer[] | null = null;
+  /** Server messages waiting while a RowDescription's columns are looked up in the upstream catalog. */
+  private serverHeld: { type: number; buf: Buffer; start: number; end: number }[] | null = null;
+  /** Result shapes of prepared statements (for rows bound later without a new Describe). */
+  private readonly shapes = new Map<string, ResultShape | null>();
+  /** Preview of the current statement's result. */
+  private preview: { columns: string[]; rows: (string | null)[][] } | null = null;
 
   private readonly serverSink: FrameSink = {
     message: (type, buf, start, end) => {
-      switch (type) {
-        case Backend.parseComplete:
-        case Backend.bindComplete:
-        case Backend.closeComplete:
-          // The reply to a Parse/Bind the gateway injected never reaches the client.
-          if (this.tracker.acknowledged()) return;
-          break;
-        case Backend.rowDescription:
-        case Backend.noData:
-          this.tracker.described();
-          break;
-        case Backend.commandComplete: {
-          const tag = readCommandTag(buf, start, end);
-          this.tracker.commandComplete(tag, rowsFromTag(tag));
-          break;
-        }
-        case Backend.emptyQueryResponse:
-        case Backend.portalSuspended:
-          this.tracker.executeEnded();
-          break;
-        case Backend.errorResponse:
-          if (isFatal(buf, start, end)) this.upstreamSentFatal = true;
-          if (this.serverOut && this.tracker.errorIsRefusal) {
-            // The gateway's own refusal: drop the PL/pgSQL CONTEXT line that only describes how it was raised.
-            this.tracker.error(readErrorCode(buf, start, end));
-            this.serverOut.push(withoutField(buf.subarray(start, end), 0x57 /* W: where */));
-            return;
-          }
-          this.tracker.error(readErrorCode(buf, start, end));
-          break;
-        case Backend.readyForQuery:
-          this.tracker.readyForQuery();
-          break;
-      }
-      this.serverOut?.push(buf.subarray(start, end));
+      if (this.serverHeld) this.serverHeld.push({ type, buf, start, end });
+      else this.serverMessage(type, buf, start, end);
     },
     passthrough: (buf, start, end) => {
-      this.serverOut?.push(buf.subarray(start, end));
+      if (this.serverHeld) this.serverHeld.push({ type: -1, buf, start, end });
+      else this.serverOut?.push(buf.subarray(start, end));
     },
   };
+
+  /** One whole server message: track it, mask it, and add it to the output (unless dropped). */
+  private serverMessage(type: number, buf: Buffer, start: number, end: number): void {
+    const masker = this.masking?.masker;
+    let msg = buf.subarray(start, end);
+    switch (type) {
+      case -1:
+        break;
+      case Backend.parseComplete:
+      case Backend.closeComplete:
+        // The reply to a Parse the gateway injected never reaches the client.
+        if (this.tracker.acknowledged().injected) return;
+        break;
+      case Backend.bindComplete: {
+        const ack = this.tracker.acknowledged();
+        if (ack.injected) return;
+        if (masker && ack.bound) masker.useShape(this.shapes.get(ack.bound.statement) ?? null, ack.bound.formats);
+        break;
+      }
+      case Backend.rowDescription: {
+        const statement = this.tracker.described();
+        if (masker) {
+          const lookups = this.masking!.catalog ? masker.catalogLookups(msg) : [];
+          if (lookups.length && !this.masking!.catalog!.has(lookups)) {
+            this.holdServer(lookups, msg, statement);
+            return;
+          }
+          this.describeResult(msg, statement);
+        }
+        break;
+      }
+      case Backend.noData: {
+        const statement = this.tracker.described();
+        if (masker && statement !== null) this.shapes.set(statement, null);
+        break;
+      }
+      case Backend.dataRow:
+        if (masker) {
+          msg = masker.dataRow(msg);
+          if (this.preview && this.preview.rows.length < PREVIEW_ROWS) this.preview.rows.push(previewRow(msg));
+        }
+        break;
+      case Backend.copyOutResponse:
+        if (masker && masker.copyOutResponse(msg) === 'refuse') {
+          throw new MaskingRefusal('binary COPY output cannot be masked; use COPY ... TO STDOUT in text or CSV format');
+        }
+        break;
+      case Backend.copyData:
+        if (masker) msg = masker.copyData(msg);
+        break;
+      case Backend.noticeResponse:
+        if (masker) msg = masker.noticeOrError(msg);
+        break;
+      case Backend.commandComplete: {
+        const tag = readCommandTag(buf, start, end);
+        this.tracker.commandComplete(tag, rowsFromTag(tag));
+        break;
+      }
+      case Backend.emptyQueryResponse:
+      case Backend.portalSuspended:
+        this.tracker.executeEnded();
+        break;
+      case Backend.errorResponse:
+        if (isFatal(buf, start, end)) this.upstreamSentFatal = true;
+        if (this.serverOut && this.tracker.errorIsRefusal) {
+          // The gateway's own refusal: drop the PL/pgSQL CONTEXT line that only describes how it was raised.
+          this.tracker.error(readErrorCode(buf, start, end));
+          this.serverOut.push(withoutField(msg, 0x57 /* W: where */));
+          return;
+        }
+        this.tracker.error(readErrorCode(buf, start, end));
+        if (masker) msg = masker.noticeOrError(msg);
+        break;
+      case Backend.readyForQuery:
+        this.tracker.readyForQuery();
+        break;
+    }
+    this.serverOut?.push(msg);
+  }
+
+  /** A RowDescription whose columns are known: set the masker's shape and start the preview. */
+  private describeResult(msg: Buffer, statement: string | null): void {
+    const shape = this.masking!.masker.rowDescription(msg);
+    if (statement !== null) this.shapes.set(statement, shape);
+    else this.preview = { columns: shape.fields.map((f) => f.name), rows: [] };
+  }
+
+  /**
+   * Stop forwarding server output until a RowDescription's source columns are known (column rules
+   * written as table.column need the upstream catalog). Everything after it waits, in order.
+   */
+  private holdServer(lookups: { oid: number; attnum: number }[], msg: Buffer, statement: string | null): void {
+    this.serverHeld = [];
+    this.upstream.pause();
+    const resume = () => {
+      if (this.done) return;
+      const backlog = this.serverHeld ?? [];
+      this.serverHeld = null;
+      this.serverOut = [];
+      this.recordedInChunk = false;
+      try {
+        this.describeResult(msg, statement);
+        this.serverOut.push(msg);
+        for (let i = 0; i < backlog.length; i++) {
+          if (this.serverHeld) {
+            (this.serverHeld as typeof backlog).push(...backlog.slice(i));
+            break;
+          }
+          const m = backlog[i];
+          this.serverMessage(m.type, m.buf, m.start, m.end);
+        }
+      } catch (err) {
+        this.serverFailure(err);
+        return;
+      }
+      this.emitServerOutput(null);
+      if (!this.serverHeld) this.upstream.resume();
+    };
+    // Unknown columns stay unresolved; the masker then applies name patterns and detectors only.
+    this.masking!.catalog!.fill(lookups).then(resume, (err) => {
+      this.log.warn('catalog lookup for masking failed', { err: { message: (err as Error).message } });
+      resume();
+    });
+  }
 
   constructor(
     private readonly client: Stream,
@@ -309,7 +431,14 @@ export class PgRelay {
     private readonly hooks: RelayHooks,
     /** Policy for this session; null = none applies (every statement goes ahead, as before). */
     private readonly gate: StatementGate | null = null,
+    /** Result masking; null = results pass untouched. */
+    private readonly masking: RelayMasking | null = null,
   ) {
+    if (masking && !masking.masker.active) this.masking = null;
+    if (this.masking) {
+      // Results must be seen message by message to be masked.
+      for (const t of [Backend.dataRow, Backend.copyOutResponse, Backend.copyData, Backend.noticeResponse]) this.serverInspected[t] = 1;
+    }
     this.tracker = new StatementTracker((s) => this.onStatement(s));
   }
 
@@ -377,16 +506,24 @@ export class PgRelay {
   private readonly onUpstreamData = (chunk: Buffer): void => {
     if (this.done) return;
     this.recordedInChunk = false;
-    // Rebuild the output message by message only while some reply must be dropped; otherwise the chunk
-    // goes out as it came (no copies on the hot path).
-    this.serverOut = this.tracker.rewritePending ? [] : null;
+    this.session.bytesOut += chunk.length;
+    // Rebuild the output message by message while masking or while some reply must be dropped; otherwise
+    // the chunk goes out as it came (no copies on the hot path).
+    this.serverOut = this.masking || this.tracker.rewritePending || this.serverHeld ? [] : null;
     try {
       this.fromServer.push(chunk, this.serverSink);
     } catch (err) {
-      this.protocolViolation(err, 'upstream');
+      this.serverFailure(err);
       return;
     }
-    this.session.bytesOut += chunk.length;
+    this.emitServerOutput(chunk);
+  };
+
+  /**
+   * Make what this output completes durable, then send it to the client: the chunk as it came (`whole`)
+   * or the rebuilt messages.
+   */
+  private emitServerOutput(whole: Buffer | null): void {
     if (this.recordedInChunk) {
       try {
         this.recorder.persist();
@@ -399,9 +536,23 @@ export class PgRelay {
     }
     const out = this.serverOut;
     this.serverOut = null;
-    if (out === null) this.writeClient(chunk, this.fromServer.atBoundary);
-    else if (out.length > 0) this.writeClient(out.length === 1 ? out[0] : Buffer.concat(out), this.fromServer.atBoundary);
-  };
+    if (out === null) {
+      if (whole) this.writeClient(whole, this.fromServer.atBoundary);
+    } else if (out.length > 0) {
+      this.writeClient(out.length === 1 ? out[0] : Buffer.concat(out), this.fromServer.atBoundary && !this.serverHeld);
+    }
+  }
+
+  private serverFailure(err: unknown): void {
+    if (err instanceof MaskingRefusal || (err as Error)?.name === 'MalformedMessage' || (err as Error)?.name === 'MaskingStateError') {
+      // Fail closed: a result that can't be masked is not delivered.
+      this.log.warn('result could not be masked; ending the session', { detail: (err as Error).message });
+      this.serverOut = null;
+      this.finish('masking_failed', { severity: 'FATAL', code: SqlState.insufficientPrivilege, message: `gatehouse ended the session: ${(err as Error).message}` });
+      return;
+    }
+    this.protocolViolation(err, 'upstream');
+  }
 
   private writeClient(chunk: Buffer, boundary: boolean): void {
     this.clientAtBoundary = boundary;
@@ -413,6 +564,16 @@ export class PgRelay {
 
   private onStatement(s: TrackedStatement): void {
     this.recordedInChunk = true;
+    if (this.masking) {
+      const counts = this.masking.masker.takeCounts();
+      let masked = 0;
+      for (const k in counts) masked += counts[k];
+      if (masked) s.maskedValues = masked;
+      if (this.preview) {
+        s.resultPreview = previewJson(this.preview);
+        this.preview = null;
+      }
+    }
     this.recorder.statement(this.session, s);
   }
 
@@ -476,6 +637,43 @@ function withoutField(msg: Buffer, field: number): Buffer {
   const out = Buffer.concat(parts);
   out.writeInt32BE(out.length - 1, 1);
   return out;
+}
+
+/** A result the masker must not let through (binary COPY while masking). */
+class MaskingRefusal extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MaskingRefusal';
+  }
+}
+
+/** The values of a (masked) DataRow as text for the preview; binary values are shown as such. */
+function previewRow(msg: Buffer): (string | null)[] {
+  const n = msg.readInt16BE(5);
+  const row: (string | null)[] = [];
+  let pos = 7;
+  for (let i = 0; i < n; i++) {
+    const len = msg.readInt32BE(pos);
+    pos += 4;
+    if (len < 0) {
+      row.push(null);
+      continue;
+    }
+    const v = msg.toString('utf8', pos, pos + Math.min(len, 200));
+    // eslint-disable-next-line no-control-regex
+    row.push(/[\u0000-\u0008\u000e-\u001f]/.test(v) ? `<${len} bytes>` : len > 200 ? v + '…' : v);
+    pos += len;
+  }
+  return row;
+}
+
+function previewJson(p: { columns: string[]; rows: (string | null)[][] }): string {
+  let json = JSON.stringify(p);
+  while (json.length > PREVIEW_MAX_CHARS && p.rows.length > 0) {
+    p.rows.pop();
+    json = JSON.stringify({ ...p, truncated: true });
+  }
+  return json;
 }
 
 /** gateStatement's answer when the message was replaced by a refusal or is held. */

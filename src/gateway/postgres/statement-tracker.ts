@@ -49,7 +49,21 @@ const enum Kind {
 interface Pending {
   kind: Kind;
   stmt?: OpenStatement;
+  /** Bind: the statement bound and the result format codes. Describe of a statement: its name. */
+  statement?: string;
+  formats?: number[];
 }
+
+/** What a ParseComplete/BindComplete/CloseComplete answered. */
+export interface Acknowledgement {
+  /** It answers a request the gateway injected: drop it. */
+  injected: boolean;
+  /** For a BindComplete: the statement bound and the Bind's result format codes. */
+  bound?: { statement: string; formats: number[] };
+}
+
+const NOT_INJECTED: Acknowledgement = { injected: false };
+const INJECTED: Acknowledgement = { injected: true };
 
 export class StatementTracker {
   private readonly queue: Pending[] = [];
@@ -117,16 +131,16 @@ export class StatementTracker {
   }
 
   /** Bind: creates a portal from a prepared statement. */
-  bind(portal: string, statement: string, params: number): void {
+  bind(portal: string, statement: string, params: number, formats?: number[]): void {
     const s = this.statements.get(statement);
     if (this.refusedNames.has(statement)) this.portals.delete(portal);
     else this.portals.set(portal, { sql: s?.sql ?? '', params, mark: s?.mark ?? null });
-    this.push({ kind: Kind.Bind });
+    this.push(formats ? { kind: Kind.Bind, statement, formats } : { kind: Kind.Bind });
   }
 
-  /** Describe of a statement or portal. */
-  describe(): void {
-    this.push({ kind: Kind.Describe });
+  /** Describe of a statement ('S', with its name) or portal. */
+  describe(kind?: 'S' | 'P', name?: string): void {
+    this.push(kind === 'S' ? { kind: Kind.Describe, statement: name } : { kind: Kind.Describe });
   }
 
   /** Close of a statement or portal. */
@@ -156,17 +170,27 @@ export class StatementTracker {
   // ---- backend (server -> client) ----
 
   /** ParseComplete, BindComplete, CloseComplete. Returns true when the reply answers an injected request (drop it). */
-  acknowledged(): boolean {
+  acknowledged(): Acknowledgement {
     const p = this.shift();
-    if (p?.kind !== Kind.Injected) return false;
-    this.injectedPending--;
-    return true;
+    if (p?.kind === Kind.Injected) {
+      this.injectedPending--;
+      return INJECTED;
+    }
+    if (p?.kind === Kind.Bind && p.formats) return { injected: false, bound: { statement: p.statement!, formats: p.formats } };
+    return NOT_INJECTED;
   }
 
-  /** RowDescription or NoData: ends a Describe (ignored inside a simple Query). */
-  described(): void {
+  /**
+   * RowDescription or NoData: ends a Describe (ignored inside a simple Query). Returns the statement name
+   * when it answers a Describe of a prepared statement, else null.
+   */
+  described(): string | null {
     const p = this.peek();
-    if (p && p.kind === Kind.Describe) this.shift();
+    if (p && p.kind === Kind.Describe) {
+      this.shift();
+      return p.statement ?? null;
+    }
+    return null;
   }
 
   /** CommandComplete. */
