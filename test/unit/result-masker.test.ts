@@ -173,20 +173,23 @@ describe('ResultMasker: DataRow', () => {
     expect(m.takeCounts()).toEqual({ 'emails:column': 2, 'ssn:column': 1, 'cards:column': 1 });
   });
 
-  it('fails closed for table columns the catalog could not resolve (strictest column rule)', () => {
-    const m = new ResultMasker(
-      plan({
-        columns: [
-          { rule: 'soft', columns: ['notes'], strategy: { kind: 'partial', keep: 2 } },
-          { rule: 'hard', columns: ['secret.value'], strategy: { kind: 'redact' } },
-        ],
-      }),
-      KEY,
-      () => undefined,
-    );
-    m.rowDescription(rowDescription([{ name: 'value', tableOid: 555, attnum: 1 }, { name: 'expr' }]));
-    expect(texts(m.dataRow(dataRow(['s3cr3t', 'computed'])))).toEqual(['[redacted]', 'computed']);
-    expect(m.takeCounts()).toEqual({ 'hard:column': 1 });
+  it('fails closed for table columns the catalog could not resolve: qualified rules apply, name rules by name', () => {
+    const rules = plan({
+      columns: [
+        { rule: 'soft', columns: ['notes'], strategy: { kind: 'partial', keep: 2 } },
+        { rule: 'hard', columns: ['secret.value'], strategy: { kind: 'redact' } },
+      ],
+    });
+    for (const resolver of [() => undefined, undefined]) {
+      const m = new ResultMasker(rules, KEY, resolver);
+      m.rowDescription(rowDescription([{ name: 'value', tableOid: 555, attnum: 1 }, { name: 'expr' }, { name: 'notes' }]));
+      expect(texts(m.dataRow(dataRow(['s3cr3t', 'computed', 'abcd'])))).toEqual(['[redacted]', 'computed', '**cd']);
+      expect(m.takeCounts()).toEqual({ 'hard:column': 1, 'soft:column': 1 });
+    }
+    // With name patterns only, an unresolved column is matched on its name alone.
+    const names = new ResultMasker(plan({ columns: [rules.columns[0]] }), KEY);
+    names.rowDescription(rowDescription([{ name: 'value', tableOid: 555, attnum: 1 }, { name: 'notes', tableOid: 555, attnum: 2 }]));
+    expect(texts(names.dataRow(dataRow(['plain', 'abcd'])))).toEqual(['plain', '**cd']);
   });
 
   it('a column rule wins over detectors for its column; other columns still get the detectors', () => {

@@ -59,9 +59,19 @@ export class ColumnMatcher {
     return this.rules[0]?.rule ?? null;
   }
 
-  /** The rule for a result column named `name` from `source`, or null. Unresolved sources fail closed. */
+  /**
+   * The rule for a result column named `name` from `source`, or null. For an unresolved table column the
+   * qualified patterns can't be decided, so they fail closed: the strictest rule that has a qualified
+   * pattern applies (or a stricter one matching the name). Rules with name patterns only are matched on
+   * the name (the value detectors are the backstop for an alias).
+   */
   match(name: string, source: ColumnSource): ColumnMaskRule | null {
-    if (source === 'unresolved') return this.strictest;
+    if (source === 'unresolved') {
+      for (const { rule, patterns } of this.rules) {
+        for (const { parts } of patterns) if (parts.length > 1 || parts[0].test(name)) return rule;
+      }
+      return null;
+    }
     for (const { rule, patterns } of this.rules) {
       for (const { parts } of patterns) {
         if (matches(parts, name, source)) return rule;

@@ -326,6 +326,7 @@ export class ResultMasker {
 
   // ---- internals ----------------------------------------------------------------------------------------
 
+  /** Without a resolver, or when it doesn't know the column, a table column is 'unresolved'. */
   private sourceOf(f: ResultField): ColumnSource {
     if (f.tableOid === 0) return undefined;
     return this.resolveColumn?.(f.tableOid, f.attnum) ?? 'unresolved';
