@@ -61,6 +61,8 @@ export interface StatementAnalysis {
   readonly deallocate?: { name: string | null };
   /** SET / RESET of a setting (name null for RESET ALL); values as written for SET. */
   readonly setting?: { name: string | null; values: readonly string[] | null; local: boolean };
+  /** DISCARD's target: DISCARD_ALL (which also deallocates every prepared statement), DISCARD_PLANS ... */
+  readonly discard?: string;
 }
 
 export type SqlAnalysis =
@@ -416,6 +418,9 @@ function analyzeStatement(type: string, n: Record<string, any>, text: string): S
       break;
     case 'DeallocateStmt':
       extra.deallocate = { name: n.isall || n.name == null ? null : String(n.name) };
+      break;
+    case 'DiscardStmt':
+      extra.discard = String(n.target ?? '');
       break;
     case 'VariableSetStmt':
       extra.setting = {
