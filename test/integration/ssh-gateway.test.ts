@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -266,5 +267,138 @@ describe('SSH gateway with real OpenSSH on both sides', () => {
     // Every line is complete JSON (nothing cut in half by the drop).
     for (const l of lines) JSON.parse(l);
     expect(lines.slice(1).map((l) => JSON.parse(l)[2]).join('')).toContain('line-of-output\n');
+  });
+
+  it('interactive shell with a PTY through tmux; its recording replays (tmux as the terminal) to the same screen', async () => {
+    const tmux = new Tmux();
+    let live: string[];
+    try {
+      tmux.start(`ssh -tt -p ${port} -i ${agentKey.privateFile} ${CLIENT_OPTS.join(' ')} box@127.0.0.1`);
+      await waitFor(() => tmux.screen().some((l) => /[#$]$/.test(l)), 'a shell prompt');
+      tmux.keys('echo hello-$((6*7)); printf "\\033[1mBOLD\\033[0m \\303\\251t\\303\\251\\n"', 'Enter');
+      await waitFor(() => {
+        const s = tmux.screen();
+        const i = s.findIndex((l) => l === 'hello-42');
+        return i >= 0 && s[i + 1] === 'BOLD été' && /[#$]$/.test(s[i + 2] ?? '');
+      }, 'the command output');
+      live = tmux.screen();
+      tmux.resize(100, 30);
+      await new Promise((r) => setTimeout(r, 300));
+      tmux.keys('exit', 'Enter');
+      await waitFor(() => spawnSync('tmux', ['-L', tmux.socket, 'has-session', '-t', 't']).status !== 0, 'ssh to exit');
+    } finally {
+      tmux.kill();
+    }
+    const session = gh.store.sessions.list({ limit: 1, connectionName: 'box' }).items[0];
+    await waitFor(() => gh.store.ssh.listRecordings(session.id)[0]?.endedAt != null, 'the recording to end');
+    const rec = gh.store.ssh.listRecordings(session.id)[0];
+    expect(rec).toMatchObject({ kind: 'shell', command: null, exitStatus: 0, endReason: 'completed' });
+    const file = path.join(dataDir, rec.file!);
+    const events = readFileSync(file, 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l) as [number, string, string]);
+    expect(events.filter((e) => e[1] === 'r').map((e) => e[2])).toContain('100x30');
+    expect(events.filter((e) => e[1] === 'i')).toHaveLength(0);
+
+    // Replay: asciinema writes the recorded output into a fresh 80x24 tmux pane; compare the screens.
+    const replay = new Tmux();
+    let replayed: string[];
+    try {
+      replay.start(`asciinema cat ${file}; sleep 60`);
+      await waitFor(() => replay.screen().some((l) => l.endsWith('exit')), 'the replay');
+      replayed = replay.screen();
+    } finally {
+      replay.kill();
+    }
+    const rows = live.length - [...live].reverse().findIndex((l) => l !== '');
+    // Every row up to the last prompt is identical; the last prompt row then shows the typed `exit`.
+    expect(replayed.slice(0, rows - 1)).toEqual(live.slice(0, rows - 1));
+    expect(replayed[rows - 1]).toBe(`${live[rows - 1]} exit`);
+  });
+
+  it('scp both ways (sftp mode and legacy -O): same bytes, file operations recorded with path, size and direction', async () => {
+    const content = randomBytes(300_000);
+    const local = path.join(dir, 'upload.bin');
+    writeFileSync(local, content);
+    const remote = path.join(dir, 'remote-copy.bin');
+    const scp = (args: string[]) => run('scp', ['-P', String(port), '-i', agentKey.privateFile, ...CLIENT_OPTS, ...args]);
+
+    const up = await scp([local, `box@127.0.0.1:${remote}`]);
+    expect(up.stderr).toBe('');
+    expect(up.code).toBe(0);
+    expect(readFileSync(remote).equals(content)).toBe(true);
+    let session = gh.store.sessions.list({ limit: 1, connectionName: 'box' }).items[0];
+    expect(gh.store.ssh.listRecordings(session.id)[0]).toMatchObject({ kind: 'sftp', file: null });
+    await waitFor(() => gh.store.ssh.listFileOps(session.id).length > 0, 'sftp ops');
+    expect(gh.store.ssh.listFileOps(session.id)).toEqual(expect.arrayContaining([expect.objectContaining({ op: 'write', path: remote, direction: 'upload', bytes: 300_000 })]));
+
+    const back = path.join(dir, 'downloaded.bin');
+    const down = await scp(['-O', `box@127.0.0.1:${remote}`, back]);
+    expect(down.code).toBe(0);
+    expect(readFileSync(back).equals(content)).toBe(true);
+    session = gh.store.sessions.list({ limit: 1, connectionName: 'box' }).items[0];
+    await waitFor(() => gh.store.ssh.listFileOps(session.id).length > 0, 'scp op');
+    expect(gh.store.ssh.listRecordings(session.id)[0]).toMatchObject({ kind: 'scp', exitStatus: 0 });
+    const [op] = gh.store.ssh.listFileOps(session.id);
+    expect(op).toMatchObject({ op: 'download', path: remote, direction: 'download' });
+    expect(op.bytes).toBeGreaterThanOrEqual(300_000);
+
+    const legacyUp = await scp(['-O', local, `box@127.0.0.1:${remote}.2`]);
+    expect(legacyUp.code).toBe(0);
+    expect(readFileSync(`${remote}.2`).equals(content)).toBe(true);
+    session = gh.store.sessions.list({ limit: 1, connectionName: 'box' }).items[0];
+    await waitFor(() => gh.store.ssh.listFileOps(session.id).length > 0, 'scp op');
+    expect(gh.store.ssh.listFileOps(session.id)[0]).toMatchObject({ op: 'upload', path: `${remote}.2`, direction: 'upload' });
+  });
+
+  it('sftp batch: every file operation recorded in order', async () => {
+    const content = randomBytes(150_000);
+    const local = path.join(dir, 'sftp-src.bin');
+    writeFileSync(local, content);
+    const d = path.join(dir, 'sftp-dir');
+    const batch = path.join(dir, 'batch.txt');
+    const got = path.join(dir, 'sftp-got.bin');
+    writeFileSync(batch, [`mkdir ${d}`, `put ${local} ${d}/a.bin`, `rename ${d}/a.bin ${d}/b.bin`, `get ${d}/b.bin ${got}`, `rm ${d}/b.bin`, `rmdir ${d}`, ''].join('\n'));
+    const r = await run('sftp', ['-P', String(port), '-i', agentKey.privateFile, ...CLIENT_OPTS, '-b', batch, 'box@127.0.0.1']);
+    expect(r.code).toBe(0);
+    expect(readFileSync(got).equals(content)).toBe(true);
+    const session = gh.store.sessions.list({ limit: 1, connectionName: 'box' }).items[0];
+    await waitFor(() => gh.store.ssh.listFileOps(session.id).length >= 6, 'sftp ops');
+    const ops = gh.store.ssh.listFileOps(session.id).map((o) => [o.op, o.path, o.target, o.direction, o.bytes]);
+    expect(ops).toEqual([
+      ['mkdir', d, null, null, 0],
+      ['write', `${d}/a.bin`, null, 'upload', 150_000],
+      ['rename', `${d}/a.bin`, `${d}/b.bin`, null, 0],
+      ['read', `${d}/b.bin`, null, 'download', 150_000],
+      ['remove', `${d}/b.bin`, null, null, 0],
+      ['rmdir', d, null, null, 0],
+    ]);
+  });
+
+  it('a recording that cannot be written refuses the channel (fail closed)', async () => {
+    const recordings = path.join(dataDir, 'recordings');
+    renameSync(recordings, `${recordings}.away`);
+    writeFileSync(recordings, 'not a directory');
+    try {
+      const r = await ssh('box', 'echo should-not-run');
+      expect(r.code).toBe(255);
+      expect(r.stdout.toString()).toBe('');
+      expect(r.stderr).toContain('gatehouse: gatehouse cannot record this channel, so it is refused');
+    } finally {
+      rmSync(recordings);
+      renameSync(`${recordings}.away`, recordings);
+    }
+    expect(auditKinds().some((e) => e.kind === 'session.aborted' && e.detail.reason === 'recording_failed')).toBe(true);
+  });
+
+  it('revoking the grant ends a running ssh session with a message', async () => {
+    const pending = ssh('box', 'sleep 20; echo never');
+    await waitFor(() => gh.store.sessions.list({ limit: 5, connectionName: 'box', activeOnly: true }).items.length > 0, 'the session');
+    await new Promise((r) => setTimeout(r, 300));
+    const out = (await gh.api.call('grants.revoke', { agent: 'bot', connection: 'box' }, ACTOR)) as { sessionsClosed: number };
+    expect(out.sessionsClosed).toBe(1);
+    const r = await pending;
+    expect(r.code).toBe(255);
+    expect(r.stdout.toString()).toBe('');
+    expect(r.stderr).toContain('gatehouse: the grant for this connection was revoked');
+    await gh.api.call('grants.add', { agent: 'bot', connection: 'box' }, ACTOR);
   });
 });
