@@ -177,7 +177,7 @@ export function policyAppliesToSql(compiled: CompiledPolicy, subject: PolicySubj
 
 interface Candidate {
   action: PolicyAction;
-  rule: string;
+  rule: string | null;
   message: string;
   timeoutMs: number;
 }
