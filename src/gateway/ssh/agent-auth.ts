@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AuthContext } from 'ssh2';
-import { utils, type ParsedKey } from 'ssh2';
+import type { ParsedKey } from 'ssh2';
+import { utils } from './ssh2-runtime';
 import { createScramVerifier, verifyPasswordWithVerifier } from '../identity/scram';
 import type { AgentRecord } from '../store/records';
 import type { StoreApi } from '../store/store-api';

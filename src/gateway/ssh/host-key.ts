@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { utils, type ParsedKey } from 'ssh2';
+import type { ParsedKey } from 'ssh2';
+import { utils } from './ssh2-runtime';
 import { assertPrivateFile, createPrivateFileOnce } from '../identity/private-file';
 import { sshFingerprint } from './ssh-key-format';
 

@@ -1,5 +1,6 @@
 import type { Server as NetServer, Socket } from 'node:net';
-import { Server } from 'ssh2';
+import type { Server as SshServer } from 'ssh2';
+import { Server } from './ssh2-runtime';
 import type { Logger } from '../core/logger';
 import type { SecretBox } from '../identity/secret-box';
 import type { AuditLog } from '../recording/audit-log';
@@ -40,7 +41,7 @@ export class SshGateway {
   private closing = false;
 
   private constructor(
-    private readonly server: Server,
+    private readonly server: SshServer,
     private readonly opts: SshGatewayOptions,
   ) {}
 

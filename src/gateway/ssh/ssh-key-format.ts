@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { utils, type ParsedKey } from 'ssh2';
+import type { ParsedKey } from 'ssh2';
+import { utils } from './ssh2-runtime';
 import { invalid } from '../core/errors';
 
 /** A public key as OpenSSH writes it in a `.pub` file, decoded. */

@@ -1,4 +1,5 @@
-import { Client, type ConnectConfig } from 'ssh2';
+import type { Client as SshClient, ConnectConfig } from 'ssh2';
+import { Client } from './ssh2-runtime';
 import type { ConnectionRecord } from '../store/records';
 import type { SqliteSshRepo } from '../store/ssh-repo';
 import type { SshCredential } from './ssh-credential';
@@ -27,7 +28,7 @@ export const CIPHER_PREFERENCE = [
 ] as const;
 
 export interface SshUpstream {
-  client: Client;
+  client: SshClient;
   hostKey: { fingerprint: string; pinnedNow: boolean };
 }
 
