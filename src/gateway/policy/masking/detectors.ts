@@ -40,10 +40,17 @@ export interface ValueProfile {
   dash: number;
   /** Longest run of [A-Za-z0-9_+=-]. */
   maxTokenRun: number;
-  /** Contains "-----". */
-  dashes5: boolean;
-  /** Contains "eyJ" (base64url of '{"'). */
-  eyJ: boolean;
+  /** What was profiled, for the rare substring checks (`contains`). */
+  source: Buffer | string;
+  start: number;
+  end: number;
+}
+
+/** Whether the profiled value contains `needle` (ASCII); only called after the counts made it plausible. */
+export function contains(p: ValueProfile, needle: string): boolean {
+  if (typeof p.source === 'string') return p.source.indexOf(needle) >= 0;
+  const at = p.source.indexOf(needle, p.start, 'latin1');
+  return at >= 0 && at + needle.length <= p.end;
 }
 
 export interface Detector {
@@ -68,72 +75,68 @@ for (let c = 0x61; c <= 0x7a; c++) CLASS[c] = C_LOWER | C_TOKEN;
 for (const ch of '_+=') CLASS[ch.charCodeAt(0)] = C_TOKEN;
 CLASS[0x2d /* - */] = C_TOKEN | C_SPECIAL;
 for (const ch of '@:.') CLASS[ch.charCodeAt(0)] = C_SPECIAL;
-// 'J' and 'y' are letters; eyJ is tracked from the previous two bytes, see below.
 
 /** A fresh, zeroed profile (reuse one per masker: profiling allocates nothing). */
 export function newProfile(): ValueProfile {
-  return { length: 0, digits: 0, upper: 0, lower: 0, at: 0, colon: 0, dot: 0, dash: 0, maxTokenRun: 0, dashes5: false, eyJ: false };
-}
-
-function reset(p: ValueProfile, length: number): void {
-  p.length = length;
-  p.digits = p.upper = p.lower = p.at = p.colon = p.dot = p.dash = p.maxTokenRun = 0;
-  p.dashes5 = p.eyJ = false;
+  return { length: 0, digits: 0, upper: 0, lower: 0, at: 0, colon: 0, dot: 0, dash: 0, maxTokenRun: 0, source: '', start: 0, end: 0 };
 }
 
 /** Profile the bytes buf[start, end) (UTF-8) into `p`. */
-export function profileBytes(buf: Uint8Array, start: number, end: number, p: ValueProfile): ValueProfile {
-  reset(p, end - start);
+export function profileBytes(buf: Buffer, start: number, end: number, p: ValueProfile): ValueProfile {
+  p.source = buf;
+  p.start = start;
+  p.end = end;
+  p.length = end - start;
   let run = 0;
-  let dashRun = 0;
-  let prev1 = 0;
-  let prev2 = 0;
   let maxRun = 0;
   let digits = 0;
   let upper = 0;
   let lower = 0;
+  let at = 0;
+  let colon = 0;
+  let dot = 0;
+  let dash = 0;
   for (let i = start; i < end; i++) {
-    const c = buf[i];
-    const k = CLASS[c];
+    const k = CLASS[buf[i]];
     if (k & C_TOKEN) {
       if (++run > maxRun) maxRun = run;
       if (k & C_DIGIT) digits++;
-      else if (k & C_UPPER) {
-        upper++;
-        if (c === 0x4a && prev1 === 0x79 && prev2 === 0x65) p.eyJ = true;
-      } else if (k & C_LOWER) lower++;
+      else if (k & C_UPPER) upper++;
+      else if (k & C_LOWER) lower++;
     } else run = 0;
     if (k & C_SPECIAL) {
-      if (c === 0x2d) {
-        p.dash++;
-        if (++dashRun >= 5) p.dashes5 = true;
-      } else if (c === 0x40) p.at++;
-      else if (c === 0x2e) p.dot++;
-      else if (c === 0x3a) p.colon++;
+      const c = buf[i];
+      if (c === 0x2d) dash++;
+      else if (c === 0x40) at++;
+      else if (c === 0x2e) dot++;
+      else colon++;
     }
-    if (c !== 0x2d) dashRun = 0;
-    prev2 = prev1;
-    prev1 = c;
   }
   p.maxTokenRun = maxRun;
   p.digits = digits;
   p.upper = upper;
   p.lower = lower;
+  p.at = at;
+  p.colon = colon;
+  p.dot = dot;
+  p.dash = dash;
   return p;
 }
 
-/** Profile a JS string into `p` (same result as profiling its UTF-8 bytes, except `length`). */
+/** Profile a JS string into `p` (the same counts as profiling its UTF-8 bytes; `length` in code units). */
 export function profileString(s: string, p: ValueProfile): ValueProfile {
-  // Non-ASCII code units map to class 0 like their UTF-8 bytes would.
+  // Non-ASCII code units count for nothing, like their UTF-8 bytes.
   const n = s.length;
-  const bytes = n <= SCRATCH.length ? SCRATCH : new Uint8Array(n);
+  const bytes = n <= SCRATCH.length ? SCRATCH : Buffer.allocUnsafe(n);
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     bytes[i] = c < 128 ? c : 128;
   }
-  return profileBytes(bytes, 0, n, p);
+  profileBytes(bytes, 0, n, p);
+  p.source = s;
+  return p;
 }
-const SCRATCH = new Uint8Array(4096);
+const SCRATCH = Buffer.alloc(4096);
 
 // ---- helpers ------------------------------------------------------------------------------------------
 
@@ -448,7 +451,7 @@ export const BUILTIN_DETECTORS: Readonly<Record<DetectorName, Detector>> = {
   },
   jwt: {
     name: 'jwt',
-    pre: (p) => p.eyJ && p.dot >= 2,
+    pre: (p) => p.dot >= 2 && p.upper >= 1 && p.length >= 16 && contains(p, 'eyJ'),
     find: (value, out) => scan(JWT_RE, value, out, (m) => (jwtHeaderOk(m[0]) ? whole(m) : null)),
   },
   aws_access_key: {
@@ -458,7 +461,7 @@ export const BUILTIN_DETECTORS: Readonly<Record<DetectorName, Detector>> = {
   },
   pem_private_key: {
     name: 'pem_private_key',
-    pre: (p) => p.dashes5,
+    pre: (p) => p.dash >= 10 && contains(p, '-----BEGIN'),
     find(value, out) {
       scan(PEM_RE, value, out, (m) => {
         const endMarker = `-----END ${m[1]}PRIVATE KEY-----`;
