@@ -159,6 +159,7 @@ export class PgRelay {
       case Frontend.close: {
         const t = readTarget(buf, start, end);
         this.tracker.close(t.kind, t.name);
+        if (t.kind === 'S' && t.name) this.gate?.closed(t.name);
         break;
       }
       case Frontend.sync:
@@ -190,7 +191,7 @@ export class PgRelay {
     const gate = this.gate!;
     const d = gate.decide(sql);
     if (d.action === 'allow') {
-      gate.forwarded(sql);
+      gate.forwarded(sql, name || undefined);
       return null;
     }
     if (d.action === 'block') {
@@ -201,7 +202,7 @@ export class PgRelay {
     const rule = d.rule ?? 'policy';
     const standing = gate.sessionApproval(rule);
     if (standing) {
-      gate.forwarded(sql);
+      gate.forwarded(sql, name || undefined);
       return { policyAction: 'approve', policyRule: rule, approvalId: standing };
     }
     this.hold(sql, protocol, d, { type, buf, start, end }, name);
@@ -246,7 +247,7 @@ export class PgRelay {
       this.held = null;
       const mark: PolicyMark = { policyAction: 'approve', policyRule: rule, approvalId: request.id };
       if (o.status === 'approved') {
-        gate.forwarded(sql);
+        gate.forwarded(sql, name || undefined);
         if (protocol === 'simple') this.tracker.query(sql, mark);
         else {
           const p = readParse(msg.buf, msg.start, msg.end);

@@ -7,8 +7,10 @@ import type { StatementGate } from './statement-gate';
 export interface SqlSessionPolicy {
   /** Decide a Query's or Parse's SQL for this session (knows its SQL-level PREPARE names). Never throws. */
   decide(sql: string): StatementDecision;
-  /** A statement went ahead: remember what it prepared or deallocated. */
-  forwarded(sql: string): void;
+  /** A statement went ahead: remember what it prepared (`preparedAs`: a named Parse) or deallocated. */
+  forwarded(sql: string, preparedAs?: string): void;
+  /** A prepared statement was closed (protocol Close). */
+  closed(name: string): void;
   /** Whether any SQL rule applies to this session's agent and connection right now. */
   appliesToSql(): boolean;
   /** What to mask in this session's results right now. */
@@ -40,7 +42,8 @@ export function createSqlGate(policy: SqlSessionPolicy, approvals: ApprovalBroke
         return { action: 'block', rule: null, message: `blocked: the policy could not be evaluated (${(err as Error).message})`, timeoutMs: 0 };
       }
     },
-    forwarded: (sql) => policy.forwarded(sql),
+    forwarded: (sql, preparedAs) => policy.forwarded(sql, preparedAs),
+    closed: (name) => policy.closed(name),
     get refusesFunctionCall() {
       return policy.appliesToSql();
     },

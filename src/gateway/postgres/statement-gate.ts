@@ -10,7 +10,9 @@ export interface StatementGate {
   /** Decide the SQL of a simple Query (possibly several statements) or of a Parse. Never throws. */
   decide(sql: string): StatementDecision;
   /** The statement was forwarded (allowed or approved): update the session's SQL-level state. */
-  forwarded(sql: string): void;
+  forwarded(sql: string, preparedAs?: string): void;
+  /** A prepared statement was closed (protocol Close of a statement). */
+  closed(name: string): void;
   /** FunctionCall (the fast path by function OID) carries no SQL to check: refused when any SQL rule applies. */
   readonly refusesFunctionCall: boolean;
   /** A session-wide approval already covering statements held by `rule`: its approval id. */
