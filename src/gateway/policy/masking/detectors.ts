@@ -484,13 +484,13 @@ export const BUILTIN_DETECTORS: Readonly<Record<DetectorName, Detector>> = {
 export const DETECTOR_NAMES = Object.keys(BUILTIN_DETECTORS) as DetectorName[];
 
 /**
- * A custom detector from a policy regex (JavaScript syntax). Throws SyntaxError for an invalid pattern;
- * the policy loader validates patterns first, so this only fails on a plan built by hand. Zero-length
- * matches are ignored. Custom patterns run on every non-empty value (there is no pre-check to derive from
+ * A custom detector from a policy regex (JavaScript syntax with the u flag, as the policy file validates
+ * it). Throws SyntaxError for an invalid pattern; the policy loader validates patterns first, so this only
+ * fails on a plan built by hand. Zero-length matches are ignored. Custom patterns run on every non-empty value (there is no pre-check to derive from
  * an arbitrary regex), so keep them anchored to something specific.
  */
 export function customDetector(name: string, pattern: string): Detector {
-  const re = new RegExp(pattern, 'g');
+  const re = new RegExp(pattern, 'gu');
   return { name, pre: (p) => p.length > 0, find: (value, out) => scan(re, value, out, whole) };
 }
 
