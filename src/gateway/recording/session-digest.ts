@@ -9,26 +9,31 @@ import type { StatementRecord } from '../store/records';
  */
 export function sessionDigest(statements: StatementRecord[]): string {
   const h = createHash('sha256');
-  for (const s of statements) {
-    h.update(
-      canonicalJson({
-        seq: s.seq,
-        protocol: s.protocol,
-        sql: s.sql,
-        paramCount: s.paramCount,
-        startedAt: s.startedAt,
-        durationMs: s.durationMs,
-        commandTag: s.commandTag,
-        rows: s.rows,
-        errorCode: s.errorCode,
-        // Policy and masking fields join the digest only when set, so digests of sessions recorded
-        // before they existed still verify.
-        ...(s.policyAction ? { policyAction: s.policyAction, policyRule: s.policyRule ?? null, approvalId: s.approvalId ?? null } : {}),
-        ...(s.maskedValues ? { maskedValues: s.maskedValues } : {}),
-        ...(s.resultPreview != null ? { resultPreview: s.resultPreview } : {}),
-      }),
-    );
-    h.update('\n');
-  }
+  for (const s of statements) h.update(sessionDigestLine(s));
   return h.digest('hex');
+}
+
+/**
+ * One statement as the session digest hashes it: canonical JSON and a newline. Evidence packs write a
+ * session's recording as exactly these lines, so the recording file's SHA-256 is the chained digest.
+ */
+export function sessionDigestLine(s: StatementRecord): string {
+  return (
+    canonicalJson({
+      seq: s.seq,
+      protocol: s.protocol,
+      sql: s.sql,
+      paramCount: s.paramCount,
+      startedAt: s.startedAt,
+      durationMs: s.durationMs,
+      commandTag: s.commandTag,
+      rows: s.rows,
+      errorCode: s.errorCode,
+      // Policy and masking fields join the digest only when set, so digests of sessions recorded
+      // before they existed still verify.
+      ...(s.policyAction ? { policyAction: s.policyAction, policyRule: s.policyRule ?? null, approvalId: s.approvalId ?? null } : {}),
+      ...(s.maskedValues ? { maskedValues: s.maskedValues } : {}),
+      ...(s.resultPreview != null ? { resultPreview: s.resultPreview } : {}),
+    }) + '\n'
+  );
 }

@@ -4,6 +4,7 @@ import { SqliteAgentsRepo } from './agents-repo';
 import { SqliteApprovalsRepo } from './approvals-repo';
 import { SqliteAuditRepo } from './audit-repo';
 import { SqliteConnectionsRepo } from './connections-repo';
+import { SqliteEvidenceRepo } from './evidence-repo';
 import { SqliteGrantsRepo } from './grants-repo';
 import { assertCurrentSchema, migrate } from './migrations';
 import { SqliteSessionsRepo } from './sessions-repo';
@@ -31,6 +32,7 @@ export class Store implements StoreApi {
   readonly reviews: SqliteReviewsRepo;
   readonly ssh: SqliteSshRepo;
   readonly approvals: SqliteApprovalsRepo;
+  readonly evidence: SqliteEvidenceRepo;
   readonly meta: MetaRepo;
 
   private constructor(readonly db: Database.Database) {
@@ -43,6 +45,7 @@ export class Store implements StoreApi {
     this.reviews = new SqliteReviewsRepo(db);
     this.ssh = new SqliteSshRepo(db);
     this.approvals = new SqliteApprovalsRepo(db);
+    this.evidence = new SqliteEvidenceRepo(db);
     const get = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
     const set = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
     this.meta = { get: (k) => get.get(k)?.value, set: (k, v) => void set.run(k, v) };

@@ -1,0 +1,583 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { Signer } from '../identity/signing-key';
+import { sessionDigestLine } from '../recording/session-digest';
+import type { StatementRecord } from '../store/records';
+import type { EvidenceScope, EvidenceSessionRow, EvidenceStatementRow, SqliteEvidenceRepo } from '../store/evidence-repo';
+import { csvRow, type CsvCell } from './csv';
+import {
+  CHAIN,
+  CHECKPOINTS,
+  installationIdOf,
+  keyFingerprint,
+  MANIFEST,
+  PACK_FORMAT,
+  RECORDINGS_DIR,
+  recordingPath,
+  REPORT,
+  REVIEWS,
+  SIGNATURE,
+  signatureFile,
+  SUMS,
+  sumsFile,
+  type PackManifest,
+} from './pack-format';
+import { PackWriter } from './pack-writer';
+import { renderReport, type AgentActivity, type ReportData } from './report-html';
+
+/** Progress of an export: a phase (the file being written) and how far it is. */
+export interface EvidenceProgress {
+  phase: string;
+  done: number;
+  total: number;
+}
+
+export interface EvidenceExportOptions {
+  evidence: SqliteEvidenceRepo;
+  signer: Signer;
+  /** Where to write the zip (must not exist). */
+  file: string;
+  scope: EvidenceScope;
+  exportId: string;
+  version: string;
+  /** The data dir, where SSH recordings (asciicast files) live. */
+  dataDir?: string;
+  /** The store's own installation id, recorded alongside the key-derived one. */
+  storeInstallationId: string | null;
+  now?: () => number;
+  /** DEFLATE level (default 6). */
+  level?: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+  /** Rows read per query (default 2000). */
+  pageSize?: number;
+  onProgress?: (p: EvidenceProgress) => void;
+}
+
+export interface EvidenceExportResult {
+  file: string;
+  bytes: number;
+  manifest: PackManifest;
+  /** SHA-256 (hex) of manifest.json's bytes, as signed. */
+  manifestSha256: string;
+}
+
+const iso = (ms: unknown) => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
+
+/** SELECT, INSERT, ... from a command tag; ERROR for failed statements (as in access reviews). */
+function commandOf(s: EvidenceStatementRow): string {
+  if (s.error_code !== null) return 'ERROR';
+  return s.command_tag ? s.command_tag.split(' ')[0].toUpperCase() : 'OTHER';
+}
+
+/** A stored statement row as the record the session digest hashes (policy columns when the store has them). */
+const statementRecord = (s: EvidenceStatementRow): StatementRecord => ({
+  sessionId: s.session_id,
+  seq: s.seq,
+  protocol: s.protocol as StatementRecord['protocol'],
+  sql: s.sql,
+  paramCount: s.param_count,
+  startedAt: s.started_at,
+  durationMs: s.duration_ms,
+  commandTag: s.command_tag,
+  rows: s.rows,
+  errorCode: s.error_code,
+  policyAction: (s.policy_action as StatementRecord['policyAction']) ?? null,
+  policyRule: (s.policy_rule as string | null | undefined) ?? null,
+  approvalId: (s.approval_id as string | null | undefined) ?? null,
+  maskedValues: (s.masked_values as number | null | undefined) ?? null,
+  resultPreview: (s.result_preview as string | null | undefined) ?? null,
+});
+
+const SESSION_COLUMNS = ['id', 'protocol', 'agent_name', 'connection_name', 'client_address', 'tls', 'started_at', 'ended_at', 'end_reason', 'bytes_in', 'bytes_out', 'statement_count'];
+const sessionCells = (s: EvidenceSessionRow): CsvCell[] => [
+  s.id, s.protocol, s.agent_name, s.connection_name, s.client_addr, s.tls !== 0, iso(s.started_at), iso(s.ended_at), s.end_reason, s.bytes_in, s.bytes_out, s.statement_count,
+];
+const sessionJson = (s: EvidenceSessionRow) => ({
+  id: s.id,
+  protocol: s.protocol,
+  agentName: s.agent_name,
+  connectionName: s.connection_name,
+  clientAddress: s.client_addr,
+  tls: s.tls !== 0,
+  startedAt: iso(s.started_at),
+  endedAt: iso(s.ended_at),
+  endReason: s.end_reason,
+  bytesIn: s.bytes_in,
+  bytesOut: s.bytes_out,
+  statementCount: s.statement_count,
+});
+
+/** Policy and masking columns of statements, when this store records them (camelCase name in JSON). */
+const OPTIONAL_STATEMENT_COLUMNS: [column: string, json: string][] = [
+  ['policy_action', 'policyAction'],
+  ['policy_rule', 'policyRule'],
+  ['approval_id', 'approvalId'],
+  ['masked_values', 'maskedValues'],
+];
+
+const APPROVAL_COLUMNS = ['id', 'session_id', 'agent_name', 'connection_name', 'protocol', 'requested_at', 'expires_at', 'status', 'decided_by', 'decided_at', 'reason', 'scope', 'scope_until', 'rule', 'message', 'statement'];
+const TIME_COLUMNS = new Set(['requested_at', 'expires_at', 'decided_at', 'scope_until', 'started_at', 'grant_created_at', 'grant_expires_at', 'grant_revoked_at', 'review_completed_at', 'new_expires_at']);
+const snakeToCamel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+/** A row of optional-feature columns for CSV (times as ISO) and JSON (camelCase keys). */
+const cellOf = (col: string, v: unknown): CsvCell => (TIME_COLUMNS.has(col) ? iso(v) : (v as CsvCell));
+const jsonOf = (cols: readonly string[], r: Record<string, unknown>) => Object.fromEntries(cols.map((c) => [snakeToCamel(c), TIME_COLUMNS.has(c) ? iso(r[c]) : (r[c] ?? null)]));
+
+const ENTITLEMENT_COLUMNS = [
+  'grant_id', 'agent_name', 'connection_name', 'grant_created_at', 'grant_expires_at', 'grant_revoked_at', 'granted_by', 'sessions_in_period', 'statements_in_period',
+  'review_id', 'review_name', 'review_completed_at', 'decision', 'new_expires_at', 'comment', 'decided_by', 'decided_at',
+];
+const BLOCK_COLUMNS = ['session_id', 'seq', 'agent_name', 'connection_name', 'started_at', 'policy_rule', 'error_code', 'sql'];
+/** Audit kinds counted as refusals in the report. */
+const REFUSAL_KINDS = ['auth.failed', 'access.denied', 'upstream.failed', 'protocol.violation'];
+/** Rows per table in report.html (the CSVs hold all). */
+const REPORT_ROWS = 200;
+
+/**
+ * Write an evidence pack for a period and scope: CSV + JSON Lines of sessions, statements, entitlements
+ * and decisions, approvals and blocks; each PostgreSQL session's timeline; the audit chain segment of the
+ * period with its checkpoints; report.html; SHA256SUMS; manifest.json (hashes of every file) and
+ * manifest.sig (its Ed25519 signature and the public key). Rows are read in pages and streamed into the
+ * zip, so memory stays flat however many statements the period holds. On failure the partial file is
+ * removed.
+ */
+export async function exportEvidencePack(opts: EvidenceExportOptions): Promise<EvidenceExportResult> {
+  const now = opts.now ?? Date.now;
+  const createdAt = now();
+  const writer = new PackWriter(opts.file, { level: opts.level, mtime: new Date(createdAt) });
+  try {
+    const manifest = await writePack(writer, opts, createdAt);
+    const manifestText = JSON.stringify(manifest, null, 2) + '\n';
+    await writer.add(MANIFEST, manifestText);
+    await writer.add(SIGNATURE, signatureFile(opts.signer.publicKey, opts.signer.sign(manifestText)));
+    opts.onProgress?.({ phase: 'done', done: 1, total: 1 });
+    await writer.finish();
+    const { size } = await fsp.stat(opts.file);
+    return { file: opts.file, bytes: size, manifest, manifestSha256: createHash('sha256').update(manifestText).digest('hex') };
+  } catch (err) {
+    writer.abort();
+    throw err;
+  }
+}
+
+async function writePack(writer: PackWriter, opts: EvidenceExportOptions, createdAt: number): Promise<PackManifest> {
+  const { evidence: repo, scope } = opts;
+  const page = opts.pageSize ?? 2000;
+  const progress = (phase: string, done: number, total: number) => opts.onProgress?.({ phase, done, total });
+  const totals = repo.totals(scope);
+  const counts: Record<string, number> = {};
+  const emptySections: Record<string, string> = {};
+  const statementColumns = new Set(repo.columns('statements'));
+  const optionalColumns = OPTIONAL_STATEMENT_COLUMNS.filter(([c]) => statementColumns.has(c));
+  const hasPreview = statementColumns.has('result_preview');
+
+  // Per-agent and per-day activity for the report, gathered while the rows stream by.
+  const agents = new Map<string, AgentActivity & { connectionSet: Set<string> }>();
+  const agentOf = (name: string) => {
+    let a = agents.get(name);
+    if (!a) agents.set(name, (a = { agent: name, connections: [], connectionSet: new Set(), sessions: 0, statements: 0, errors: 0, blocked: 0, approvals: 0, maskedValues: 0, commands: {} }));
+    return a;
+  };
+  const days = new Map<string, { sessions: number; statements: number }>();
+  const dayOf = (ms: number) => {
+    const k = new Date(ms).toISOString().slice(0, 10);
+    let d = days.get(k);
+    if (!d) days.set(k, (d = { sessions: 0, statements: 0 }));
+    return d;
+  };
+
+  /** Every session of the period, page by page. */
+  async function* sessions(): AsyncGenerator<EvidenceSessionRow[]> {
+    let after: { startedAt: number; id: string } | null = null;
+    for (;;) {
+      const rows = repo.sessionPage(scope, after, page);
+      if (!rows.length) return;
+      yield rows;
+      await writer.drained();
+      const last: EvidenceSessionRow = rows[rows.length - 1];
+      after = { startedAt: last.started_at, id: last.id };
+    }
+  }
+  /** Every statement of one session, page by page. */
+  async function* statementsOf(sessionId: string): AsyncGenerator<EvidenceStatementRow[]> {
+    let afterSeq = 0;
+    for (;;) {
+      const rows = repo.statementPage(sessionId, afterSeq, page);
+      if (!rows.length) return;
+      yield rows;
+      await writer.drained();
+      afterSeq = rows[rows.length - 1].seq;
+      if (rows.length < page) return;
+    }
+  }
+
+  // sessions.csv / sessions.jsonl
+  {
+    const csv = writer.entry('sessions.csv');
+    csv.write(csvRow(SESSION_COLUMNS));
+    let n = 0;
+    for await (const rows of sessions()) {
+      for (const s of rows) {
+        csv.write(csvRow(sessionCells(s)));
+        const a = agentOf(s.agent_name);
+        a.sessions++;
+        a.connectionSet.add(s.connection_name);
+        dayOf(s.started_at).sessions++;
+      }
+      n += rows.length;
+      progress('sessions', n, totals.sessions);
+    }
+    csv.end();
+    counts.sessions = n;
+    const jsonl = writer.entry('sessions.jsonl');
+    for await (const rows of sessions()) for (const s of rows) jsonl.write(JSON.stringify(sessionJson(s)) + '\n');
+    jsonl.end();
+  }
+
+  // statements.csv, statements.jsonl, recordings/<session>.jsonl: three passes, because a zip is written
+  // one entry after another (interleaving them would buffer whole files in memory).
+  const statementHeader = ['session_id', 'seq', 'agent_name', 'connection_name', 'protocol', 'started_at', 'duration_ms', 'command_tag', 'rows', 'error_code', 'param_count', ...optionalColumns.map(([c]) => c), 'sql'];
+  let maskedValues = 0;
+  {
+    const csv = writer.entry('statements.csv');
+    csv.write(csvRow(statementHeader));
+    let n = 0;
+    let errors = 0;
+    for await (const sessionRows of sessions()) {
+      for (const se of sessionRows) {
+        const a = agentOf(se.agent_name);
+        for await (const rows of statementsOf(se.id)) {
+          for (const s of rows) {
+            csv.write(
+              csvRow([se.id, s.seq, se.agent_name, se.connection_name, s.protocol, iso(s.started_at), s.duration_ms, s.command_tag, s.rows, s.error_code, s.param_count, ...optionalColumns.map(([c]) => s[c] as CsvCell), s.sql]),
+            );
+            const cmd = commandOf(s);
+            a.commands[cmd] = (a.commands[cmd] ?? 0) + 1;
+            a.statements++;
+            if (s.error_code !== null) {
+              a.errors++;
+              errors++;
+            }
+            if (s.policy_action === 'block') a.blocked++;
+            if (typeof s.masked_values === 'number') {
+              a.maskedValues += s.masked_values;
+              maskedValues += s.masked_values;
+            }
+            dayOf(s.started_at).statements++;
+          }
+          n += rows.length;
+          progress('statements.csv', n, totals.statements);
+        }
+      }
+    }
+    csv.end();
+    counts.statements = n;
+    counts.statementErrors = errors;
+    counts.maskedValues = maskedValues;
+  }
+  {
+    const jsonl = writer.entry('statements.jsonl');
+    let n = 0;
+    for await (const sessionRows of sessions()) {
+      for (const se of sessionRows) {
+        for await (const rows of statementsOf(se.id)) {
+          for (const s of rows) {
+            const o: Record<string, unknown> = {
+              sessionId: se.id,
+              seq: s.seq,
+              agentName: se.agent_name,
+              connectionName: se.connection_name,
+              protocol: s.protocol,
+              startedAt: iso(s.started_at),
+              durationMs: s.duration_ms,
+              commandTag: s.command_tag,
+              rows: s.rows,
+              errorCode: s.error_code,
+              paramCount: s.param_count,
+              sql: s.sql,
+            };
+            for (const [c, j] of optionalColumns) o[j] = s[c] ?? null;
+            if (hasPreview) o.resultPreview = s.result_preview ?? null;
+            jsonl.write(JSON.stringify(o) + '\n');
+          }
+          n += rows.length;
+          progress('statements.jsonl', n, totals.statements);
+        }
+      }
+    }
+    jsonl.end();
+  }
+  {
+    let n = 0;
+    let files = 0;
+    let casts = 0;
+    let sshMissing = 0;
+    for await (const sessionRows of sessions()) {
+      for (const se of sessionRows) {
+        if (se.protocol === 'ssh') {
+          // SSH channels as their asciicast v2 files, copied as recorded (relative to the data dir).
+          for (const r of repo.sshRecordings(se.id)) {
+            const src = opts.dataDir ? path.resolve(opts.dataDir, r.file) : null;
+            if (!src || !existsSync(src)) {
+              sshMissing++;
+              continue;
+            }
+            const entry = writer.entry(`${RECORDINGS_DIR}${recordingPath(se.id).slice(RECORDINGS_DIR.length, -'.jsonl'.length)}-${r.channel_id}.cast`);
+            for await (const chunk of createReadStream(src, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
+              entry.write(chunk);
+              await writer.drained();
+            }
+            entry.end();
+            casts++;
+          }
+          continue;
+        }
+        if (se.protocol !== 'postgres') continue;
+        const entry = writer.entry(recordingPath(se.id));
+        for await (const rows of statementsOf(se.id)) {
+          // Exactly the lines the session digest hashes: the file's SHA-256 is the digest chained at its end.
+          for (const s of rows) entry.write(sessionDigestLine(statementRecord(s)));
+          n += rows.length;
+          progress('recordings', n, totals.statements);
+        }
+        entry.end();
+        files++;
+      }
+    }
+    counts.recordings = files;
+    counts.sshRecordings = casts;
+    if (sshMissing) counts.sshRecordingsMissing = sshMissing;
+    if (!repo.hasTable('ssh_recordings')) emptySections.sshRecordings = 'This installation does not record SSH sessions yet; the pack has no asciicast files.';
+  }
+
+  // reviews.jsonl and entitlements-and-decisions.{csv,jsonl}
+  const reviews = repo.reviews(scope);
+  {
+    const e = writer.entry(REVIEWS);
+    for (const r of reviews) {
+      e.write(
+        JSON.stringify({
+          id: r.id,
+          name: r.name,
+          periodStart: iso(r.period_start),
+          periodEnd: iso(r.period_end),
+          scope: JSON.parse(String(r.scope)),
+          createdAt: iso(r.created_at),
+          createdBy: r.created_by,
+          completedAt: iso(r.completed_at),
+          completedBy: r.completed_by,
+          digest: r.digest,
+          signature: r.signature,
+          publicKey: r.public_key,
+        }) + '\n',
+      );
+    }
+    e.end();
+    counts.reviews = reviews.length;
+  }
+  const entitlements = repo.entitlements(scope);
+  {
+    const csv = writer.entry('entitlements-and-decisions.csv');
+    csv.write(csvRow(ENTITLEMENT_COLUMNS));
+    for (const r of entitlements) csv.write(csvRow(ENTITLEMENT_COLUMNS.map((c) => cellOf(c, r[c]))));
+    csv.end();
+    const jsonl = writer.entry('entitlements-and-decisions.jsonl');
+    for (const r of entitlements) jsonl.write(JSON.stringify(jsonOf(ENTITLEMENT_COLUMNS, r)) + '\n');
+    jsonl.end();
+    counts.entitlements = entitlements.length;
+    progress('entitlements', entitlements.length, entitlements.length);
+  }
+
+  // approvals.{csv,jsonl}: present but empty until this store has approvals.
+  const approvalsByStatus: Record<string, number> = {};
+  const approvalSample: Record<string, unknown>[] = [];
+  {
+    const has = repo.hasTable('approvals');
+    if (!has) emptySections.approvals = 'This installation does not record approvals yet (no approvals table in its store); approvals.csv and approvals.jsonl are empty.';
+    const cols = has ? APPROVAL_COLUMNS.filter((c) => repo.columns('approvals').includes(c)) : APPROVAL_COLUMNS;
+    const csv = writer.entry('approvals.csv');
+    csv.write(csvRow(cols));
+    let n = 0;
+    let after: { requestedAt: number; id: string } | null = null;
+    for (;;) {
+      const rows = repo.approvalPage(scope, after, page);
+      if (!rows.length) break;
+      for (const r of rows) {
+        csv.write(csvRow(cols.map((c) => cellOf(c, r[c]))));
+        approvalsByStatus[String(r.status)] = (approvalsByStatus[String(r.status)] ?? 0) + 1;
+        const a = agentOf(String(r.agent_name));
+        a.approvals++;
+        if (approvalSample.length < REPORT_ROWS) approvalSample.push({ ...r, requested_at: iso(r.requested_at) });
+      }
+      n += rows.length;
+      const last = rows[rows.length - 1];
+      after = { requestedAt: last.requested_at as number, id: last.id as string };
+      await writer.drained();
+    }
+    csv.end();
+    const jsonl = writer.entry('approvals.jsonl');
+    after = null;
+    for (;;) {
+      const rows = repo.approvalPage(scope, after, page);
+      if (!rows.length) break;
+      for (const r of rows) jsonl.write(JSON.stringify(jsonOf(cols, r)) + '\n');
+      const last = rows[rows.length - 1];
+      after = { requestedAt: last.requested_at as number, id: last.id as string };
+      await writer.drained();
+    }
+    jsonl.end();
+    counts.approvals = n;
+    progress('approvals', n, n);
+  }
+
+  // blocks.{csv,jsonl}: statements policy blocked.
+  const blocksByRule: Record<string, number> = {};
+  const blockSample: Record<string, unknown>[] = [];
+  {
+    if (!statementColumns.has('policy_action')) emptySections.blocks = 'This installation does not record policy decisions yet (no policy columns on statements); blocks.csv and blocks.jsonl are empty.';
+    for (const [file, json] of [['blocks.csv', false], ['blocks.jsonl', true]] as const) {
+      const e = writer.entry(file);
+      if (!json) e.write(csvRow(BLOCK_COLUMNS));
+      let afterId = 0;
+      let n = 0;
+      for (;;) {
+        const rows = repo.blockPage(scope, afterId, page);
+        if (!rows.length) break;
+        for (const r of rows) {
+          if (json) e.write(JSON.stringify(jsonOf(BLOCK_COLUMNS, r)) + '\n');
+          else {
+            e.write(csvRow(BLOCK_COLUMNS.map((c) => cellOf(c, r[c]))));
+            blocksByRule[String(r.policy_rule ?? '(no rule)')] = (blocksByRule[String(r.policy_rule ?? '(no rule)')] ?? 0) + 1;
+            if (blockSample.length < REPORT_ROWS) blockSample.push({ ...r, started_at: iso(r.started_at) });
+          }
+        }
+        n += rows.length;
+        afterId = rows[rows.length - 1].id;
+        await writer.drained();
+      }
+      e.end();
+      counts.blocks = n;
+    }
+  }
+  if (!statementColumns.has('masked_values')) emptySections.masking = 'This installation does not mask result values yet (no masking columns on statements); masked value counts are zero.';
+
+  // audit/chain.jsonl and audit/checkpoints.jsonl: the period's segment of the hash chain.
+  const seg = repo.auditSegment(scope.start, scope.end);
+  let headHash: string | null = null;
+  {
+    const e = writer.entry(CHAIN);
+    let afterId = seg.first - 1;
+    let n = 0;
+    for (;;) {
+      const rows = repo.auditPage(afterId, seg.last, page);
+      if (!rows.length) break;
+      for (const r of rows) {
+        e.write(
+          JSON.stringify({
+            id: r.id,
+            at: r.at,
+            kind: r.kind,
+            actor: r.actor,
+            agentName: r.agent_name,
+            connectionName: r.connection_name,
+            sessionId: r.session_id,
+            clientAddress: r.client_addr,
+            detail: JSON.parse(r.detail),
+            prevHash: r.prev_hash,
+            hash: r.hash,
+          }) + '\n',
+        );
+        headHash = r.hash;
+      }
+      n += rows.length;
+      afterId = rows[rows.length - 1].id;
+      progress('audit', n, Math.max(n, seg.last - seg.first + 1));
+      await writer.drained();
+    }
+    e.end();
+    counts.auditEvents = n;
+    const checkpoints = repo.checkpoints(seg.first, seg.last);
+    const c = writer.entry(CHECKPOINTS);
+    for (const k of checkpoints) {
+      c.write(JSON.stringify({ id: k.id, eventId: k.event_id, eventHash: k.event_hash, at: k.at, publicKey: k.public_key, signature: k.signature }) + '\n');
+    }
+    c.end();
+    counts.checkpoints = checkpoints.length;
+  }
+
+  // report.html
+  const refusals: Record<string, number> = {};
+  let refusalCount = 0;
+  for (const r of repo.auditCounts(scope, REFUSAL_KINDS)) {
+    refusals[r.kind] = (refusals[r.kind] ?? 0) + r.n;
+    refusalCount += r.n;
+  }
+  counts.refusals = refusalCount;
+  const fingerprint = keyFingerprint(opts.signer.publicKey);
+  const installationId = installationIdOf(opts.signer.publicKey);
+  const period = { start: new Date(scope.start).toISOString(), end: new Date(scope.end).toISOString() };
+  const scopeOut = { agents: [...scope.agents], connections: [...scope.connections] };
+  {
+    const report: ReportData = {
+      generator: `Gatehouse ${opts.version}`,
+      installationId,
+      keyFingerprint: fingerprint,
+      createdAt: new Date(createdAt).toISOString(),
+      period,
+      scope: scopeOut,
+      counts,
+      perAgent: [...agents.values()]
+        .map(({ connectionSet, ...a }) => ({ ...a, connections: [...connectionSet].sort() }))
+        .sort((x, y) => y.statements - x.statements || x.agent.localeCompare(y.agent)),
+      perDay: [...days.entries()].sort(([x], [y]) => x.localeCompare(y)).map(([day, d]) => ({ day, ...d })),
+      entitlements: entitlements.map((r) => ({ ...r, decided_at: iso(r.decided_at) })),
+      reviews: reviews.map((r) => {
+        const items = entitlements.filter((e) => e.review_id === r.id);
+        return {
+          name: String(r.name),
+          period: `${iso(r.period_start)!.slice(0, 10)} .. ${iso(r.period_end)!.slice(0, 10)}`,
+          completedAt: iso(r.completed_at),
+          completedBy: (r.completed_by as string | null) ?? null,
+          decided: items.filter((i) => i.decision !== null).length,
+          total: items.length,
+          signed: r.signature !== null,
+        };
+      }),
+      approvalsByStatus,
+      approvals: approvalSample,
+      blocksByRule,
+      blocks: blockSample,
+      refusals,
+      emptySections,
+      tableLimit: REPORT_ROWS,
+    };
+    await writer.add(REPORT, renderReport(report));
+    progress('report', 1, 1);
+  }
+
+  const files = [...writer.written];
+  const sums = await writer.add(SUMS, sumsFile(files));
+  return {
+    format: PACK_FORMAT,
+    generator: { name: 'gatehouse', version: opts.version },
+    installation: { id: installationId, publicKeyFingerprint: fingerprint, storeInstallationId: opts.storeInstallationId },
+    createdAt: new Date(createdAt).toISOString(),
+    exportId: opts.exportId,
+    period,
+    scope: scopeOut,
+    query: {
+      period: `${period.start} .. ${period.end} (inclusive)`,
+      agents: scopeOut.agents.length ? scopeOut.agents.join(', ') : '(all)',
+      connections: scopeOut.connections.length ? scopeOut.connections.join(', ') : '(all)',
+      sessions: 'sessions that started in the period, of the agents and connections in scope',
+      statements: 'every statement of those sessions',
+      entitlements: 'grants in force at some point of the period, with the review decisions taken on them',
+      approvals: 'approval requests made in the period',
+      blocks: 'statements of those sessions that policy blocked',
+      audit: 'every audit event recorded in the period, of any agent (the hash chain needs each one), with the signed checkpoints of those events',
+    },
+    counts,
+    emptySections,
+    audit: { firstEventId: seg.first, lastEventId: seg.last, events: counts.auditEvents, checkpoints: counts.checkpoints, anchorHash: seg.anchorHash, headHash },
+    files: [...files, sums],
+  };
+}

@@ -1,0 +1,124 @@
+import { createReadStream, promises as fs } from 'node:fs';
+import { createInflateRaw, inflateRawSync } from 'node:zlib';
+
+/** One entry of a zip's central directory. */
+export interface ZipEntry {
+  name: string;
+  /** 0 = stored, 8 = deflate. */
+  method: number;
+  compressedSize: number;
+  size: number;
+  localHeaderOffset: number;
+}
+
+const EOCD_SIG = 0x06054b50;
+const CENTRAL_SIG = 0x02014b50;
+const LOCAL_SIG = 0x04034b50;
+
+/** A zip that can't be read; the message says why. */
+export class ZipFormatError extends Error {}
+
+/**
+ * Read a zip's central directory (the authoritative list of its files) without loading the archive:
+ * the end record is found in the last 64 KiB, then the directory is read in one piece. ZIP64 archives
+ * (over 4 GiB or 65,535 files) are refused with a clear error; evidence packs are written without it.
+ */
+export async function readZipDirectory(file: string): Promise<ZipEntry[]> {
+  const fh = await fs.open(file, 'r');
+  try {
+    const { size } = await fh.stat();
+    const tailLen = Math.min(size, 22 + 0xffff);
+    const tail = Buffer.alloc(tailLen);
+    await fh.read(tail, 0, tailLen, size - tailLen);
+    let eocd = -1;
+    for (let i = tailLen - 22; i >= 0; i--) {
+      if (tail.readUInt32LE(i) === EOCD_SIG && i + 22 + tail.readUInt16LE(i + 20) === tailLen) {
+        eocd = i;
+        break;
+      }
+    }
+    if (eocd < 0) throw new ZipFormatError('not a zip archive (no end of central directory record)');
+    const count = tail.readUInt16LE(eocd + 10);
+    const dirSize = tail.readUInt32LE(eocd + 12);
+    const dirOffset = tail.readUInt32LE(eocd + 16);
+    if (count === 0xffff || dirSize === 0xffffffff || dirOffset === 0xffffffff) throw new ZipFormatError('ZIP64 archives are not supported');
+    if (dirOffset + dirSize > size) throw new ZipFormatError('the central directory lies outside the file (truncated?)');
+    const dir = Buffer.alloc(dirSize);
+    await fh.read(dir, 0, dirSize, dirOffset);
+    const entries: ZipEntry[] = [];
+    let p = 0;
+    for (let i = 0; i < count; i++) {
+      if (p + 46 > dir.length || dir.readUInt32LE(p) !== CENTRAL_SIG) throw new ZipFormatError(`central directory entry ${i + 1} is damaged`);
+      const nameLen = dir.readUInt16LE(p + 28);
+      const extraLen = dir.readUInt16LE(p + 30);
+      const commentLen = dir.readUInt16LE(p + 32);
+      const e: ZipEntry = {
+        method: dir.readUInt16LE(p + 10),
+        compressedSize: dir.readUInt32LE(p + 20),
+        size: dir.readUInt32LE(p + 24),
+        localHeaderOffset: dir.readUInt32LE(p + 42),
+        name: dir.toString('utf8', p + 46, p + 46 + nameLen),
+      };
+      if (e.compressedSize === 0xffffffff || e.size === 0xffffffff || e.localHeaderOffset === 0xffffffff) throw new ZipFormatError('ZIP64 archives are not supported');
+      entries.push(e);
+      p += 46 + nameLen + extraLen + commentLen;
+    }
+    return entries;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Entries up to this compressed size are read in one piece and inflated synchronously. */
+const SMALL_ENTRY = 1 << 20;
+
+/**
+ * An open zip: its directory and its entries' contents. Small entries are read with one positioned read
+ * on the shared file handle (a pack has an entry per recorded session: thousands of them); big ones are
+ * streamed through zlib.
+ */
+export class ZipFile {
+  private constructor(
+    private readonly file: string,
+    private readonly fh: fs.FileHandle,
+    readonly entries: ZipEntry[],
+  ) {}
+
+  static async open(file: string): Promise<ZipFile> {
+    const entries = await readZipDirectory(file);
+    return new ZipFile(file, await fs.open(file, 'r'), entries);
+  }
+
+  /** The content of one entry, chunk by chunk. The local header must name the same file as the directory. */
+  async *read(entry: ZipEntry): AsyncGenerator<Buffer> {
+    if (entry.method !== 0 && entry.method !== 8) throw new ZipFormatError(`${entry.name}: unsupported compression method ${entry.method}`);
+    const local = Buffer.alloc(30);
+    await this.fh.read(local, 0, 30, entry.localHeaderOffset);
+    if (local.readUInt32LE(0) !== LOCAL_SIG) throw new ZipFormatError(`${entry.name}: local file header is damaged`);
+    const nameLen = local.readUInt16LE(26);
+    const extraLen = local.readUInt16LE(28);
+    const name = Buffer.alloc(nameLen);
+    await this.fh.read(name, 0, nameLen, entry.localHeaderOffset + 30);
+    if (name.toString('utf8') !== entry.name) throw new ZipFormatError(`${entry.name}: local file header names another file`);
+    const start = entry.localHeaderOffset + 30 + nameLen + extraLen;
+    if (entry.compressedSize <= SMALL_ENTRY) {
+      const raw = Buffer.alloc(entry.compressedSize);
+      const { bytesRead } = await this.fh.read(raw, 0, raw.length, start);
+      if (bytesRead !== raw.length) throw new ZipFormatError(`${entry.name}: truncated`);
+      yield entry.method === 0 ? raw : inflateRawSync(raw);
+      return;
+    }
+    const raw = createReadStream(this.file, { start, end: start + entry.compressedSize - 1, highWaterMark: 1 << 20 });
+    if (entry.method === 0) {
+      yield* raw as AsyncIterable<Buffer>;
+      return;
+    }
+    const inflate = createInflateRaw();
+    raw.on('error', (err: Error) => inflate.destroy(err));
+    yield* raw.pipe(inflate) as AsyncIterable<Buffer>;
+  }
+
+  async close(): Promise<void> {
+    await this.fh.close();
+  }
+}
