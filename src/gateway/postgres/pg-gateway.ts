@@ -9,7 +9,9 @@ import type { SecretBox } from '../identity/secret-box';
 import type { Recorder } from '../recording/recorder';
 import { errorResponse } from './backend-messages';
 import { CancelRegistry } from './cancel-registry';
+import { CatalogResolver } from './catalog-resolver';
 import { ClientSession, type SessionPolicyDeps } from './client-session';
+import type { ConnectionRecord } from '../store/records';
 import { SqlState } from './protocol-codes';
 
 export interface PgGatewayOptions {
@@ -42,6 +44,8 @@ export interface PgGatewayOptions {
 export class PgGateway {
   private readonly sessions = new Set<ClientSession>();
   private readonly cancels = new CancelRegistry();
+  /** Catalog resolvers for masking rules written as table.column, one per connection (and its settings). */
+  private readonly catalogs = new Map<string, { updatedAt: number; resolver: CatalogResolver }>();
   private closing = false;
 
   private constructor(
@@ -66,7 +70,7 @@ export class PgGateway {
       cleartextOverTls: opts.cleartextOverTls ?? false,
       handshakeTimeoutMs: opts.handshakeTimeoutMs ?? 30_000,
       scramMockKey: opts.scramMockKey ?? randomBytes(32),
-      policy: opts.policy ?? null,
+      policy: opts.policy ? { catalog: (c: ConnectionRecord) => gateway.catalogFor(c), ...opts.policy } : null,
     };
     const max = opts.maxConnections ?? 1000;
     server.on('connection', (socket: Socket) => {
@@ -101,6 +105,25 @@ export class PgGateway {
     return { host: a.address, port: a.port };
   }
 
+  /**
+   * The catalog resolver of a connection: a side connection with the stored credential, shared by the
+   * connection's sessions, replaced when the connection's settings change.
+   */
+  catalogFor(c: ConnectionRecord): CatalogResolver | null {
+    const known = this.catalogs.get(c.id);
+    if (known && known.updatedAt === c.updatedAt) return known.resolver;
+    if (known) void known.resolver.close();
+    let password: string | null = null;
+    try {
+      password = c.secretEnc ? this.opts.secretBox.open(c.secretEnc, c.id) : null;
+    } catch {
+      return null; // unreadable credential: table.column rules then fail closed in the masker
+    }
+    const resolver = CatalogResolver.forTarget({ host: c.host, port: c.port, database: c.database, user: c.username, password, tlsMode: c.tlsMode });
+    this.catalogs.set(c.id, { updatedAt: c.updatedAt, resolver });
+    return resolver;
+  }
+
   /** Number of client connections (handshaking or relaying). */
   get connectionCount(): number {
     return this.sessions.size;
@@ -126,6 +149,8 @@ export class PgGateway {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const s of [...this.sessions]) s.terminate('gateway_stopped', messageFor('gateway_stopped'));
     this.opts.recorder.flush();
+    for (const { resolver } of this.catalogs.values()) void resolver.close();
+    this.catalogs.clear();
     await closed;
   }
 }
