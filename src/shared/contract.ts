@@ -212,6 +212,39 @@ export const ReviewDto = z.object({
 });
 export type ReviewDto = z.infer<typeof ReviewDto>;
 
+/** One applied version of the policy file (version 0 = none applied yet: the empty policy). */
+export const PolicyVersionDto = z.object({
+  version: z.number(),
+  /** Hex SHA-256 of the YAML text. */
+  sha256: z.string(),
+  appliedAt: Iso.nullable(),
+  appliedBy: z.string().nullable(),
+});
+export type PolicyVersionDto = z.infer<typeof PolicyVersionDto>;
+
+/** What policy would do with a SQL string for an agent on a connection (no database access). */
+export const PolicyCheckResult = z.object({
+  action: z.enum(['allow', 'approve', 'block']),
+  rule: z.string().nullable(),
+  message: z.string(),
+  timeoutMs: z.number(),
+  /** The parser's error, when the SQL did not parse. */
+  parseError: z.string().nullable(),
+  statements: z.array(
+    z.object({
+      kind: z.string(),
+      summary: z.string(),
+      kinds: z.array(z.string()),
+      tablesRead: z.array(z.string()),
+      tablesWritten: z.array(z.string()),
+      functions: z.array(z.string()),
+      conditions: z.array(z.string()),
+    }),
+  ),
+  policyVersion: z.number(),
+});
+export type PolicyCheckResult = z.infer<typeof PolicyCheckResult>;
+
 const Empty = z.object({}).strict();
 
 /** Every command: name -> { input, output }. Names are `noun.verb`. */
@@ -392,6 +425,19 @@ export const commands = {
       brokenAt: z.number().nullable(),
     }),
   },
+
+  /** The policy file in force (docs/policy.md): its YAML text and version. */
+  'policy.get': { input: Empty, output: PolicyVersionDto.extend({ yaml: z.string() }) },
+  /** Validate and apply a policy file; invalid files fail with issues naming line, column and field. */
+  'policy.apply': {
+    input: z.object({ yaml: z.string().max(1_000_000) }).strict(),
+    output: PolicyVersionDto,
+  },
+  /** Decide a SQL string for an agent on a connection under the policy in force, without running it. */
+  'policy.check': {
+    input: z.object({ connection: z.string(), agent: z.string(), sql: z.string().max(1_000_000) }).strict(),
+    output: PolicyCheckResult,
+  },
 } as const;
 
 export type CommandName = keyof typeof commands;
@@ -409,6 +455,8 @@ export const events = {
   'grant.changed': GrantDto,
   'approval.requested': ApprovalDto,
   'approval.decided': ApprovalDto,
+  /** A new policy version was applied; the gateway reloads it for the next statement of every session. */
+  'policy.changed': PolicyVersionDto,
 } as const;
 
 export type EventName = keyof typeof events;

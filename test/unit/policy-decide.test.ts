@@ -225,6 +225,14 @@ describe('PREPARE and EXECUTE through SqlSessionState', () => {
     expect(state.lookup('p')).toEqual([]);
   });
 
+  it('a PREPARE earlier in the same request counts for its EXECUTE; deciding does not change the session', () => {
+    const state = new SqlSessionState();
+    expect(decideSql(policy, BOT, 'PREPARE s AS SELECT 1; EXECUTE s', state).action).toBe('allow');
+    expect(state.lookup('s')).toEqual([]);
+    expect(decideSql(policy, BOT, 'EXECUTE s', state).action).toBe('block');
+    expect(decideSql(policy, BOT, 'DEALLOCATE ALL; EXECUTE s', state).action).toBe('block');
+  });
+
   it('EXECUTE of an unknown name is blocked when SQL policy applies; DEALLOCATE ALL and DISCARD ALL forget', () => {
     const state = new SqlSessionState();
     expect(decideSql(policy, BOT, 'EXECUTE nope', state)).toMatchObject({ action: 'block', rule: null });

@@ -6,6 +6,7 @@ import { approvalCommands } from './approval-commands';
 import type { ApiDeps, CallContext, Handlers } from './api-types';
 import { connectionCommands } from './connection-commands';
 import { grantCommands } from './grant-commands';
+import { policyCommands } from './policy-commands';
 import { reviewCommands } from './review-commands';
 import { sessionCommands } from './session-commands';
 
@@ -23,6 +24,7 @@ export function createGatewayApi(deps: ApiDeps, log: Logger): GatewayApi {
     ...sessionCommands(deps),
     ...reviewCommands(deps),
     ...approvalCommands(deps),
+    ...policyCommands(deps),
   };
   return {
     async call(command, input, ctx) {

@@ -8,6 +8,7 @@ import { registerAuditCommands } from './commands/audit-command';
 import { registerConnectionCommands } from './commands/connection-command';
 import { registerDemoCommand } from './commands/demo-command';
 import { registerGrantCommands } from './commands/grant-command';
+import { registerPolicyCommands } from './commands/policy-command';
 import { registerReviewCommands } from './commands/review-command';
 import { registerServeCommand } from './commands/serve-command';
 import { registerSessionCommands } from './commands/sessions-command';
@@ -32,6 +33,7 @@ async function main(argv: string[]): Promise<void> {
   registerAuditCommands(program);
   registerReviewCommands(program);
   registerApprovalCommands(program);
+  registerPolicyCommands(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();

@@ -17,7 +17,7 @@ import type { MaskingRule, Policy, PolicyScope, PresetName, SqlRule } from './po
 import { DEFAULT_APPROVAL_TIMEOUT_MS, type MaskingPlan, type PolicyAction, type PolicySubject, type StatementDecision } from './policy-types';
 import { KIND_GROUPS } from './sql-kinds';
 import { analyzeSql, type SqlAnalysis, type StatementAnalysis } from './sql-parser';
-import { DEFAULT_SEARCH_PATH, type SqlSessionState } from './sql-session-state';
+import { SqlSessionState } from './sql-session-state';
 
 type Matcher = (value: string) => boolean;
 
@@ -206,12 +206,16 @@ export function decideAnalysis(compiled: CompiledPolicy, subject: PolicySubject,
   if (!applies) return allowDefault();
   const rules = compiled.rules.filter((r) => r.scope.matches(subject));
   const presets = compiled.presets.filter((p) => p.scope.matches(subject));
-  const searchPath = session ? session.searchPath : DEFAULT_SEARCH_PATH;
+  // Statements of one request run in order: a PREPARE or SET early in the string counts for the rest.
+  const scratch = (session ?? new SqlSessionState()).clone();
   let best: Candidate | null = null;
   const consider = (c: Candidate | null) => {
     if (c && (!best || STRICTNESS[c.action] > STRICTNESS[best.action])) best = c;
   };
-  for (const s of analysis.statements) consider(decideStatement(s, s.summary, rules, presets, searchPath, session, 0));
+  for (const s of analysis.statements) {
+    consider(decideStatement(s, s.summary, rules, presets, scratch.searchPath, scratch, 0));
+    scratch.applyStatement(s);
+  }
   if (!best) return allowDefault();
   const b: Candidate = best;
   return { action: b.action, rule: b.rule, message: b.message, timeoutMs: b.timeoutMs };

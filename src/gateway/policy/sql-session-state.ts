@@ -41,6 +41,14 @@ export class SqlSessionState {
     for (const s of analysis.statements) this.applyStatement(s);
   }
 
+  /** A copy to try statements on (decisions follow a PREPARE earlier in the same request). */
+  clone(): SqlSessionState {
+    const c = new SqlSessionState();
+    for (const [name, list] of this.prepared) c.prepared.set(name, [...list]);
+    c.schemas = this.schemas ? new Set(this.schemas) : null;
+    return c;
+  }
+
   /** A named statement prepared through the extended protocol (Parse): same namespace as SQL PREPARE. */
   recordPrepared(name: string, analysis: SqlAnalysis): void {
     if (!name || !analysis.ok) return;
@@ -59,7 +67,8 @@ export class SqlSessionState {
     else this.prepared.set(name, [s]);
   }
 
-  private applyStatement(s: StatementAnalysis): void {
+  /** Update from one statement that runs (used by decisions on the statements after it). */
+  applyStatement(s: StatementAnalysis): void {
     if (s.prepare) this.add(s.prepare.name, s.prepare.inner);
     if (s.deallocate) {
       if (s.deallocate.name === null) this.prepared.clear();

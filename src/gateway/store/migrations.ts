@@ -219,6 +219,22 @@ export const migrations: Migration[] = [
     },
   },
   {
+    version: 5,
+    name: 'policy files: every applied version kept',
+    up(db) {
+      db.exec(`
+        -- The policy in force is the row with the highest version; older rows are its history.
+        CREATE TABLE policies (
+          version INTEGER PRIMARY KEY,
+          yaml TEXT NOT NULL,
+          sha256 TEXT NOT NULL,
+          applied_at INTEGER NOT NULL,
+          applied_by TEXT NOT NULL
+        );
+      `);
+    },
+  },
+  {
     version: 6,
     name: 'policy decisions on statements, approval requests',
     up(db) {

@@ -11,6 +11,7 @@ import type {
 } from './records';
 import type { ChainedEvent } from './audit-chain';
 import type { SqliteApprovalsRepo } from './approvals-repo';
+import type { SqlitePoliciesRepo } from './policies-repo';
 import type { SqliteEvidenceRepo } from './evidence-repo';
 import type { SqliteReviewsRepo } from './reviews-repo';
 import type { SqliteSshRepo } from './ssh-repo';
@@ -116,6 +117,8 @@ export interface StoreApi {
   /** SSH agent keys, upstream host key pins, channel recordings, file operations (schema 7). */
   readonly ssh: SqliteSshRepo;
   readonly approvals: SqliteApprovalsRepo;
+  /** Applied policy files, every version kept (schema 5). */
+  readonly policies: SqlitePoliciesRepo;
   /** Read-only, paged queries behind evidence packs. */
   readonly evidence: SqliteEvidenceRepo;
   /** Run fn in one SQLite transaction (nested calls join the outer one). */

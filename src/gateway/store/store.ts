@@ -2,6 +2,7 @@ import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { SqliteAgentsRepo } from './agents-repo';
 import { SqliteApprovalsRepo } from './approvals-repo';
+import { SqlitePoliciesRepo } from './policies-repo';
 import { SqliteAuditRepo } from './audit-repo';
 import { SqliteConnectionsRepo } from './connections-repo';
 import { SqliteEvidenceRepo } from './evidence-repo';
@@ -32,6 +33,7 @@ export class Store implements StoreApi {
   readonly reviews: SqliteReviewsRepo;
   readonly ssh: SqliteSshRepo;
   readonly approvals: SqliteApprovalsRepo;
+  readonly policies: SqlitePoliciesRepo;
   readonly evidence: SqliteEvidenceRepo;
   readonly meta: MetaRepo;
 
@@ -45,6 +47,7 @@ export class Store implements StoreApi {
     this.reviews = new SqliteReviewsRepo(db);
     this.ssh = new SqliteSshRepo(db);
     this.approvals = new SqliteApprovalsRepo(db);
+    this.policies = new SqlitePoliciesRepo(db);
     this.evidence = new SqliteEvidenceRepo(db);
     const get = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
     const set = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
