@@ -23,7 +23,7 @@ export interface SshGatewayOptions {
   log: Logger;
   /** Record keystrokes too ("i" events). Default false: output only. */
   recordInput?: boolean;
-  /** Output bytes written to one channel's .cast file at most (default 64 MiB); the rest is counted only. */
+  /** Output bytes written to one channel's .cast file at most (default 16 MiB); the rest is counted only. */
   maxRecordingBytes?: number;
   /** Most agent connections at once (default 500). */
   maxConnections?: number;
@@ -61,7 +61,7 @@ export class SshGateway {
       log: opts.log,
       dataDir: opts.dataDir,
       recordInput: opts.recordInput ?? false,
-      maxRecordingBytes: opts.maxRecordingBytes ?? 64 * 1024 * 1024,
+      maxRecordingBytes: opts.maxRecordingBytes ?? 16 * 1024 * 1024,
       upstreamTimeoutMs: opts.upstreamTimeoutMs ?? 15_000,
     };
     const max = opts.maxConnections ?? 500;
