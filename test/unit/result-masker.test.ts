@@ -285,6 +285,49 @@ describe('ResultMasker: DataRow', () => {
   });
 });
 
+describe('ResultMasker: random rows', () => {
+  it('every masked row parses with consistent lengths; rows without hits come back as the same Buffer', () => {
+    let seed = 1;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const pieces = ['Zoë', 'a@example.com', '4111 1111 1111 1111', '123-45-6789', 'plain words', '', '\t\n', 'ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8', '日本語'];
+    const m = new ResultMasker(detectors(), KEY);
+    m.rowDescription(rowDescription([{ name: 'a' }, { name: 'b' }, { name: 'c' }]));
+    for (let i = 0; i < 500; i++) {
+      const values = Array.from({ length: 3 }, () => (rand(6) === 0 ? null : Array.from({ length: rand(4) }, () => pieces[rand(pieces.length)]).join(' ')));
+      const row = dataRow(values);
+      const out = m.dataRow(row);
+      const decoded = texts(out);
+      decoded.forEach((v, j) => {
+        expect(v === null).toBe(values[j] === null);
+        if (v !== null) expect(v).not.toMatch(/a@example\.com|4111 1111|123-45-6789|ghp_/);
+      });
+      if (values.every((v) => v === null || !/@|4111|123-45|ghp_/.test(v))) expect(out).toBe(row);
+    }
+  });
+
+  it('pathological values (long digit runs, many @ and colons, huge tokens) finish: no catastrophic backtracking', () => {
+    const m = new ResultMasker(
+      plan({ values: [{ rule: 'all', detectors: ['email', 'phone', 'payment_card', 'iban', 'us_ssn', 'ipv4', 'ipv6', 'jwt', 'aws_access_key', 'pem_private_key', 'api_token'], custom: [], strategy: { kind: 'redact' } }] }),
+      KEY,
+    );
+    m.rowDescription(rowDescription([{ name: 'x' }]));
+    const nasty = [
+      '1 '.repeat(20_000),
+      '+1-'.repeat(10_000),
+      'a@'.repeat(20_000) + 'x',
+      'a.'.repeat(20_000) + '@',
+      ':a'.repeat(20_000),
+      'a'.repeat(50_000) + ': x :',
+      'AKIA'.repeat(10_000),
+      'DE89 '.repeat(10_000),
+      '-----BEGIN '.repeat(5_000),
+      'eyJ'.repeat(10_000) + '.a.b',
+      'x'.repeat(100_000),
+    ];
+    for (const v of nasty) expect(texts(m.dataRow(dataRow([v]))).length).toBe(1);
+  });
+});
+
 describe('ResultMasker: COPY TO STDOUT', () => {
   const copyOut = (format: number, n: number) => message('H', Buffer.concat([Buffer.from([format]), int16(n), ...Array.from({ length: n }, () => int16(format))]));
   const copyData = (s: string) => message('d', Buffer.from(s));

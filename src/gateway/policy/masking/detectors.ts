@@ -244,7 +244,6 @@ const CARD_RE = /(?<![\d-])\d(?:[ -]?\d){12,18}(?![ -]?\d)/g;
 const IBAN_START_RE = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?=[ ]?[A-Z0-9])/g;
 const SSN_RE = /(?<![\d-])(\d{3})-(\d{2})-(\d{4})(?![\d-]|\.\d)/g;
 const IPV4_RE = /(?<![\w.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\w]|\.\d)/g;
-const IPV6_CANDIDATE_RE = /[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*/g;
 const JWT_RE = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
 const AWS_RE = /(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])/g;
 const PEM_RE = /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----/g;
@@ -303,19 +302,26 @@ export function ipv6Valid(s: string): boolean {
   return head + tail <= 7 && /[0-9A-Fa-f]/.test(s);
 }
 
+const isV6Char = (c: number) => (c >= 48 && c <= 58) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) || c === 0x2e;
+
+/** Each maximal run of hex digits, colons and dots around a colon, once (linear; no regex backtracking). */
 function findIpv6(value: string, out: Span[]): void {
-  scan(IPV6_CANDIDATE_RE, value, out, (m) => {
-    let s = m.index;
-    let e = s + m[0].length;
+  let colon = value.indexOf(':');
+  while (colon >= 0) {
+    let s = colon;
+    while (s > 0 && isV6Char(value.charCodeAt(s - 1))) s--;
+    let e = colon + 1;
+    while (e < value.length && isV6Char(value.charCodeAt(e))) e++;
     // Sentence punctuation after an address ("reach ::1.") is not part of it.
     while (e > s && value.charCodeAt(e - 1) === 0x2e) e--;
     while (s < e && value.charCodeAt(s) === 0x2e) s++;
     const before = s > 0 ? value.charCodeAt(s - 1) : 0;
     const after = e < value.length ? value.charCodeAt(e) : 0;
     // Inside a word (std::cout, 12:34:56abc) it is not an address.
-    if (isAlnum(before) || before === 0x5f || isAlnum(after) || after === 0x5f) return null;
-    return ipv6Valid(value.slice(s, e)) ? { start: s, end: e } : null;
-  });
+    const inWord = isAlnum(before) || before === 0x5f || isAlnum(after) || after === 0x5f;
+    if (!inWord && e - s <= 45 && ipv6Valid(value.slice(s, e))) out.push({ start: s, end: e });
+    colon = value.indexOf(':', Math.max(e, colon + 1));
+  }
 }
 
 function findIbans(value: string, out: Span[]): void {

@@ -72,7 +72,9 @@ export class ValueMasker {
     let current = text;
     let changed = false;
     const spans: LabeledSpan[] = [];
-    for (const rule of this.rules) {
+    const rules = this.rules;
+    for (let r = 0; r < rules.length; r++) {
+      const rule = rules[r];
       spans.length = 0;
       for (const { detector, countKey } of rule.detectors) {
         if (!detector.pre(profile)) continue;
@@ -86,7 +88,7 @@ export class ValueMasker {
       if (rule.strategy.kind === 'null' && !noNull) return null;
       current = this.replace(current, spans, rule.strategy);
       changed = true;
-      profile = profileString(current, this.scratch);
+      if (r + 1 < rules.length) profile = profileString(current, this.scratch);
     }
     return changed ? current : undefined;
   }
