@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/gateway/core/logger';
 import { startGatehouse, type Gatehouse } from '../../src/gateway/gatehouse';
+import { buildCli, gatehouse, startServe, type ServeProcess } from '../helpers/cli';
 import { makeKeyPair, TestSshd, type KeyPair } from '../helpers/sshd';
 
 const ACTOR = { actor: 'test' };
@@ -400,5 +401,54 @@ describe('SSH gateway with real OpenSSH on both sides', () => {
     expect(r.stdout.toString()).toBe('');
     expect(r.stderr).toContain('gatehouse: the grant for this connection was revoked');
     await gh.api.call('grants.add', { agent: 'bot', connection: 'box' }, ACTOR);
+  });
+});
+
+describe('gatehouse CLI with an SSH connection', () => {
+  let sshd: TestSshd;
+  let dir: string;
+  let serve: ServeProcess;
+
+  beforeAll(async () => {
+    buildCli();
+    dir = mkdtempSync(path.join(os.tmpdir(), 'gh-ssh-cli-'));
+    sshd = await new TestSshd().start();
+  }, 60_000);
+
+  afterAll(async () => {
+    await serve?.stop();
+    await sshd?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serve prints the SSH listener and host key; connection add --kind ssh, agent add --ssh-key, then plain ssh works', async () => {
+    const dataDir = path.join(dir, 'data');
+    serve = await startServe(dataDir);
+    const out = serve.output();
+    const sshPort = Number(/ssh\s+127\.0\.0\.1:(\d+)/.exec(out)![1]);
+    const fingerprint = /ssh host key (SHA256:\S+)/.exec(out)![1];
+    const key = makeKeyPair(dir, 'cli_agent');
+
+    const conn = await gatehouse(['connection', 'add', 'web', '--kind', 'ssh', '--host', '127.0.0.1', '--port', String(sshd.port), '--user', sshd.user, '--private-key-file', sshd.userKey.privateFile, '--data-dir', dataDir]);
+    expect(conn.stderr).toBe('');
+    expect(conn.stdout).toBe(`connection "web" added (ssh ${sshd.user}@127.0.0.1:${sshd.port}, credential stored encrypted)\n`);
+    const wrongKey = await gatehouse(['agent', 'add', 'cli-bot', '--ssh-key', key.privateFile, '--data-dir', dataDir]);
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.stderr).toContain('this is a private key; give the public key (the .pub file)');
+    const agent = await gatehouse(['agent', 'add', 'cli-bot', '--ssh-key', key.publicFile, '--data-dir', dataDir]);
+    expect(agent.code).toBe(0);
+    expect((await gatehouse(['grant', 'add', '--agent', 'cli-bot', '--connection', 'web', '--data-dir', dataDir])).code).toBe(0);
+    const listed = JSON.parse((await gatehouse(['connection', 'list', '--json', '--data-dir', dataDir])).stdout);
+    expect(listed[0]).toMatchObject({ name: 'web', kind: 'ssh', hasSecret: true });
+    expect(JSON.stringify(listed)).not.toContain('PRIVATE');
+
+    const knownHosts = path.join(dir, 'known_hosts');
+    const r = await run('ssh', ['-p', String(sshPort), '-i', key.privateFile, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=accept-new', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', '-o', 'IdentitiesOnly=yes', 'web@127.0.0.1', 'echo through-serve']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.toString()).toBe('through-serve\n');
+    // The key the client saw (and pinned) is the one serve printed.
+    expect(spawnSync('ssh-keygen', ['-lf', knownHosts], { encoding: 'utf8' }).stdout).toContain(fingerprint);
+    const sessions = JSON.parse((await gatehouse(['sessions', 'list', '--json', '--data-dir', dataDir])).stdout);
+    expect(sessions.items?.[0] ?? sessions[0]).toMatchObject({ protocol: 'ssh', agentName: 'cli-bot', connectionName: 'web' });
   });
 });
