@@ -216,6 +216,14 @@ describe('PREPARE and EXECUTE through SqlSessionState', () => {
     expect(d.message).toBe('blocked by policy rule "no-delete": EXECUTE bad (DELETE FROM t)');
   });
 
+  it('EXPLAIN ANALYZE EXECUTE and CREATE TABLE AS EXECUTE are decided on the prepared statement', () => {
+    const state = new SqlSessionState();
+    state.recordPrepared('bad', analyzeSql('DELETE FROM t WHERE id = 1'));
+    expect(decideSql(policy, BOT, 'EXPLAIN ANALYZE EXECUTE bad', state)).toMatchObject({ action: 'block', rule: 'no-delete' });
+    expect(decideSql(policy, BOT, 'CREATE TABLE x AS EXECUTE bad', state)).toMatchObject({ action: 'block', rule: 'no-delete' });
+    expect(decideSql(policy, BOT, 'EXPLAIN ANALYZE EXECUTE unknown', state)).toMatchObject({ action: 'block', rule: null });
+  });
+
   it('re-preparing a name keeps the earlier statement in view (the second PREPARE may have failed)', () => {
     const state = new SqlSessionState();
     state.recordPrepared('p', analyzeSql('DELETE FROM t WHERE id = 1'));

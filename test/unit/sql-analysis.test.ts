@@ -139,6 +139,10 @@ describe('statement kinds', () => {
     expect(p.kinds).toEqual(['prepare']);
     expect(p.tablesWritten).toEqual([]);
     expect(one('EXECUTE p(1)').execute).toEqual({ name: 'p' });
+    expect(one('EXECUTE p(1)').executes).toEqual(['p']);
+    expect(one('EXPLAIN ANALYZE EXECUTE q').executes).toEqual(['q']);
+    expect(one('CREATE TABLE x AS EXECUTE r').executes).toEqual(['r']);
+    expect(one('SELECT 1').executes).toEqual([]);
     expect(one('DEALLOCATE p').deallocate).toEqual({ name: 'p' });
     expect(one('DEALLOCATE PREPARE p').deallocate).toEqual({ name: 'p' });
     expect(one('DEALLOCATE ALL').deallocate).toEqual({ name: null });

@@ -251,10 +251,10 @@ function decideStatement(
     consider({ action, rule: p.name, message: `${VERB[action]} by policy preset "${p.name}" (${f.reason}): ${label}`, timeoutMs: p.timeoutMs });
   }
   if (s.prepare) consider(decideStatement(s.prepare.inner, label, rules, presets, searchPath, session, depth + 1));
-  if (s.execute) {
-    const prepared = session?.lookup(s.execute.name) ?? [];
+  for (const name of s.executes) {
+    const prepared = session?.lookup(name) ?? [];
     if (prepared.length === 0) {
-      consider({ action: 'block', rule: null, message: `blocked: EXECUTE of "${s.execute.name}", which this session has not prepared through the gateway`, timeoutMs: DEFAULT_APPROVAL_TIMEOUT_MS });
+      consider({ action: 'block', rule: null, message: `blocked: EXECUTE of "${name}", which this session has not prepared through the gateway`, timeoutMs: DEFAULT_APPROVAL_TIMEOUT_MS });
     }
     // Prepared statements can't EXECUTE (PREPARE p AS EXECUTE q is a syntax error), so depth stays small.
     if (depth < 4) for (const inner of prepared) consider(decideStatement(inner, `${label} (${inner.summary})`, rules, presets, searchPath, session, depth + 1));

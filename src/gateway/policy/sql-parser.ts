@@ -57,6 +57,11 @@ export interface StatementAnalysis {
   readonly prepare?: { name: string; inner: StatementAnalysis };
   /** SQL-level EXECUTE name. */
   readonly execute?: { name: string };
+  /**
+   * Every prepared statement this statement runs: EXECUTE name at the top, or nested in EXPLAIN
+   * [ANALYZE] EXECUTE and CREATE TABLE ... AS EXECUTE. Policy decides each on what was prepared.
+   */
+  readonly executes: readonly string[];
   /** DEALLOCATE name, or name null for DEALLOCATE ALL. */
   readonly deallocate?: { name: string | null };
   /** SET / RESET of a setting (name null for RESET ALL); values as written for SET. */
@@ -166,11 +171,14 @@ class Collector {
   readonly written = new Set<string>();
   readonly functions = new Set<string>();
   readonly conditions = new Set<SqlCondition>();
+  readonly executes = new Set<string>();
   alterDrops = false;
 
   merge(a: StatementAnalysis, executes: boolean): void {
     for (const t of a.tablesRead) this.read.add(t);
     for (const f of a.functions) this.functions.add(f);
+    // Even a plain EXPLAIN EXECUTE is decided on the prepared statement (conservatively, as if it ran).
+    for (const e of a.executes) this.executes.add(e);
     if (executes) {
       for (const k of a.kinds) this.kinds.add(k);
       for (const t of a.tablesWritten) this.written.add(t);
@@ -289,6 +297,7 @@ class Walker {
       }
     }
     if (this.executes) this.c.kinds.add(statementKind(type, n));
+    if (type === 'ExecuteStmt' && n.name) this.c.executes.add(String(n.name));
 
     if (this.executes && (type === 'DeleteStmt' || type === 'UpdateStmt') && !filtersRows(n.whereClause)) {
       this.c.conditions.add(type === 'DeleteStmt' ? 'delete_without_where' : 'update_without_where');
@@ -440,6 +449,7 @@ function analyzeStatement(type: string, n: Record<string, any>, text: string): S
     functions: [...c.functions],
     conditions: [...c.conditions],
     alterDrops: c.alterDrops,
+    executes: [...c.executes],
     ...extra,
   };
   return { ...analysis, summary: summarize(type, n, analysis) };
