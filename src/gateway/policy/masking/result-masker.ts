@@ -214,7 +214,7 @@ export class ResultMasker {
     const starts = this.starts;
     const lens = this.lens;
     const end = message.length;
-    let changes: (Buffer | null | undefined)[] | null = null;
+    let changes: (Replacement | undefined)[] | null = null;
     let pos = 7;
     for (let i = 0; i < n; i++) {
       if (pos + 4 > end) throw new MalformedMessage('DataRow: truncated');
@@ -359,8 +359,8 @@ export class ResultMasker {
     return modes;
   }
 
-  /** undefined: unchanged; null: NULL; Buffer: the new value bytes. */
-  private maskValue(mode: Mode, i: number, buf: Buffer, start: number, end: number): Buffer | null | undefined {
+  /** undefined: unchanged; null: NULL; a string: the new value's text; a Buffer: its bytes. */
+  private maskValue(mode: Mode, i: number, buf: Buffer, start: number, end: number): Replacement | undefined {
     const shape = this.shape;
     const typeOid = shape ? shape.fields[i].typeOid : 0;
     switch (mode) {
@@ -447,8 +447,11 @@ export class ResultMasker {
   }
 }
 
-function encodeText(text: string, jsonbVersionByte: boolean): Buffer {
-  if (!jsonbVersionByte) return Buffer.from(text, 'utf8');
+/** A new value: NULL, text (written as UTF-8 straight into the rebuilt row) or bytes. */
+type Replacement = string | Buffer | null;
+
+function encodeText(text: string, jsonbVersionByte: boolean): string | Buffer {
+  if (!jsonbVersionByte) return text;
   const body = Buffer.from(text, 'utf8');
   const out = Buffer.allocUnsafe(body.length + 1);
   out[0] = 1;
@@ -481,13 +484,14 @@ function numericIntegerDigits(buf: Buffer, start: number, end: number): string {
   return out;
 }
 
-function rebuildDataRow(message: Buffer, n: number, starts: Int32Array, lens: Int32Array, changes: (Buffer | null | undefined)[]): Buffer {
+function rebuildDataRow(message: Buffer, n: number, starts: Int32Array, lens: Int32Array, changes: (Replacement | undefined)[]): Buffer {
   let size = 7;
+  const sizes = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     size += 4;
     const c = changes[i];
     if (c === undefined) size += Math.max(0, lens[i]);
-    else if (c !== null) size += c.length;
+    else if (c !== null) size += sizes[i] = typeof c === 'string' ? Buffer.byteLength(c, 'utf8') : c.length;
   }
   const out = Buffer.allocUnsafe(size);
   out[0] = MaskedMessage.dataRow;
@@ -504,9 +508,9 @@ function rebuildDataRow(message: Buffer, n: number, starts: Int32Array, lens: In
       out.writeInt32BE(-1, pos);
       pos += 4;
     } else {
-      out.writeInt32BE(c.length, pos);
+      out.writeInt32BE(sizes[i], pos);
       pos += 4;
-      pos += c.copy(out, pos);
+      pos += typeof c === 'string' ? out.write(c, pos, 'utf8') : c.copy(out, pos);
     }
   }
   return out;
