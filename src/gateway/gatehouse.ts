@@ -2,6 +2,12 @@ import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import type { ServerInfoDto } from '../shared/contract';
 import { createGatewayApi, type GatewayApi } from './api/gateway-api';
+import { loadCompiledPolicy } from './api/policy-loader';
+import { ApprovalBroker } from './approvals/approval-broker';
+import { loadOrCreateMaskingKey } from './identity/masking-key';
+import { brokenPolicy, type CompiledPolicy } from './policy/policy-engine';
+import { loadSqlParser } from './policy/sql-parser';
+import { createSqlPolicy } from './postgres/sql-policy';
 import { EventBus } from './core/event-bus';
 import { createLogger, type Logger } from './core/logger';
 import { loadOrCreateAdminToken, randomToken, verifyAdminToken } from './identity/admin-token';
@@ -120,6 +126,24 @@ async function startParts(opts: GatehouseOptions, dataDir: string, host: string,
   const tls = loadOrCreateTlsCertificate(dataDir, { certFile: opts.tlsCertFile, keyFile: opts.tlsKeyFile });
   if (tls.generated) log.info('generated a self-signed TLS certificate', { fingerprint: tls.fingerprint256 });
 
+  // Policy: the SQL parser, the policy in force (reloaded on every change), approvals, the masking key.
+  await loadSqlParser();
+  let policy: CompiledPolicy = loadCompiledPolicy(store);
+  events.on('policy.changed', (v) => {
+    try {
+      policy = loadCompiledPolicy(store);
+      log.info('policy reloaded', { version: v.version });
+    } catch (err) {
+      // Fail closed: a policy that can't be read blocks every statement until it can.
+      log.error('could not reload the policy; blocking every statement', { err });
+      policy = brokenPolicy('the policy could not be read from the store');
+    }
+  });
+  const approvals = new ApprovalBroker(store, audit, events, log);
+  const orphanApprovals = approvals.recoverOrphans();
+  if (orphanApprovals) log.warn('approval requests left pending by an earlier run were denied', { count: orphanApprovals });
+  const maskingKey = loadOrCreateMaskingKey(dataDir);
+
   const pg = await PgGateway.start({
     host,
     port: opts.pgPort ?? 6432,
@@ -131,8 +155,11 @@ async function startParts(opts: GatehouseOptions, dataDir: string, host: string,
     log,
     tls: { cert: tls.cert, key: tls.key },
     scramMockKey: createHmac('sha256', masterKey).update('gatehouse scram mock key').digest(),
+    policy: { engine: createSqlPolicy(() => policy), approvals, maskingKey },
   });
   teardown.add(() => pg.close());
+  // Runs before the listeners close: held statements are denied (and their clients told) first.
+  teardown.add(() => approvals.close());
   const sshHostKey = loadOrCreateSshHostKey(dataDir);
   if (sshHostKey.generated) log.info('generated the SSH host key', { fingerprint: sshHostKey.fingerprint });
   const ssh =
@@ -163,6 +190,7 @@ async function startParts(opts: GatehouseOptions, dataDir: string, host: string,
       info,
       auditPublicKey: signer.publicKey,
       signer,
+      approvals,
       runtime: { closeSessions: (f, reason) => pg.closeSessions(f, reason) + (ssh?.closeSessions(f, reason) ?? 0), testConnection: (t) => testUpstream(t) },
     },
     log,
