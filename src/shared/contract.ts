@@ -245,6 +245,28 @@ export const PolicyCheckResult = z.object({
 });
 export type PolicyCheckResult = z.infer<typeof PolicyCheckResult>;
 
+/** Progress of an evidence export: the phase (file being written) and how far it is. */
+export const EvidenceProgressDto = z.object({ exportId: z.string(), phase: z.string(), done: z.number(), total: z.number() });
+export type EvidenceProgressDto = z.infer<typeof EvidenceProgressDto>;
+
+/** A written evidence pack: where it is and what its signed manifest says. */
+export const EvidenceExportResult = z.object({
+  exportId: z.string(),
+  path: z.string(),
+  bytes: z.number(),
+  /** SHA-256 (hex) of the pack's manifest.json, which manifest.sig signs. */
+  manifestSha256: z.string(),
+  installationId: z.string(),
+  publicKeyFingerprint: z.string(),
+  period: z.object({ start: Iso, end: Iso }),
+  scope: z.object({ agents: z.array(z.string()), connections: z.array(z.string()) }),
+  counts: z.record(z.string(), z.number()),
+  files: z.number(),
+  /** Sections present but empty because this installation lacks the feature, and why. */
+  emptySections: z.record(z.string(), z.string()),
+});
+export type EvidenceExportResult = z.infer<typeof EvidenceExportResult>;
+
 const Empty = z.object({}).strict();
 
 /** Every command: name -> { input, output }. Names are `noun.verb`. */
@@ -426,6 +448,24 @@ export const commands = {
     }),
   },
 
+  /**
+   * Write an evidence pack (docs/evidence.md) for a period and scope into the data dir's exports/ folder,
+   * emitting `evidence.progress` while it streams.
+   */
+  'evidence.export': {
+    input: z
+      .object({
+        periodStart: z.string().datetime({ offset: true }),
+        periodEnd: z.string().datetime({ offset: true }),
+        agents: z.array(z.string()).max(200).default([]),
+        connections: z.array(z.string()).max(200).default([]),
+        /** Lets a caller match `evidence.progress` events to its request; generated when omitted. */
+        exportId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+      })
+      .strict(),
+    output: EvidenceExportResult,
+  },
+
   /** The policy file in force (docs/policy.md): its YAML text and version. */
   'policy.get': { input: Empty, output: PolicyVersionDto.extend({ yaml: z.string() }) },
   /** Validate and apply a policy file; invalid files fail with issues naming line, column and field. */
@@ -457,6 +497,8 @@ export const events = {
   'approval.decided': ApprovalDto,
   /** A new policy version was applied; the gateway reloads it for the next statement of every session. */
   'policy.changed': PolicyVersionDto,
+  /** An evidence export is under way. */
+  'evidence.progress': EvidenceProgressDto,
 } as const;
 
 export type EventName = keyof typeof events;

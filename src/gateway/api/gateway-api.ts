@@ -8,6 +8,7 @@ import { connectionCommands } from './connection-commands';
 import { grantCommands } from './grant-commands';
 import { policyCommands } from './policy-commands';
 import { reviewCommands } from './review-commands';
+import { evidenceCommands } from './evidence-commands';
 import { sessionCommands } from './session-commands';
 
 /** The one implementation of the contract. Transports hand it raw input; it validates everything. */
@@ -23,6 +24,7 @@ export function createGatewayApi(deps: ApiDeps, log: Logger): GatewayApi {
     ...grantCommands(deps),
     ...sessionCommands(deps),
     ...reviewCommands(deps),
+    ...evidenceCommands(deps),
     ...approvalCommands(deps),
     ...policyCommands(deps),
   };

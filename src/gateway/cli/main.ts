@@ -7,11 +7,13 @@ import { registerApprovalCommands } from './commands/approvals-command';
 import { registerAuditCommands } from './commands/audit-command';
 import { registerConnectionCommands } from './commands/connection-command';
 import { registerDemoCommand } from './commands/demo-command';
+import { registerExportCommands } from './commands/export-command';
 import { registerGrantCommands } from './commands/grant-command';
 import { registerPolicyCommands } from './commands/policy-command';
 import { registerReviewCommands } from './commands/review-command';
 import { registerServeCommand } from './commands/serve-command';
 import { registerSessionCommands } from './commands/sessions-command';
+import { registerVerifyCommand } from './commands/verify-command';
 
 /** The `gatehouse` command: parse, run, and turn every failure into one line and an exit code. */
 async function main(argv: string[]): Promise<void> {
@@ -32,6 +34,8 @@ async function main(argv: string[]): Promise<void> {
   registerSessionCommands(program);
   registerAuditCommands(program);
   registerReviewCommands(program);
+  registerExportCommands(program);
+  registerVerifyCommand(program);
   registerApprovalCommands(program);
   registerPolicyCommands(program);
   for (const c of program.commands) {

@@ -13,6 +13,8 @@ import {
   keyFingerprint,
   MANIFEST,
   PACK_FORMAT,
+  POLICY,
+  POLICY_VERSIONS,
   RECORDINGS_DIR,
   recordingPath,
   REPORT,
@@ -504,6 +506,22 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
     counts.checkpoints = checkpoints.length;
   }
 
+  // policy/policy.yaml (in force at the period's end) and policy/versions.jsonl (every version in force
+  // during the period), when this store keeps policies.
+  let policy: PackManifest['policy'] = null;
+  if (repo.hasTable('policies')) {
+    const versions = repo.policyVersions(scope.start, scope.end);
+    const last = versions[versions.length - 1];
+    await writer.add(POLICY, last ? last.yaml : `# No policy was in force at ${new Date(scope.end).toISOString()}: every statement was allowed.\n`);
+    const e = writer.entry(POLICY_VERSIONS);
+    for (const v of versions) e.write(JSON.stringify({ version: v.version, sha256: v.sha256, appliedAt: iso(v.applied_at), appliedBy: v.applied_by }) + '\n');
+    e.end();
+    policy = last ? { version: last.version, sha256: last.sha256, appliedAt: iso(last.applied_at)!, appliedBy: last.applied_by } : null;
+    counts.policyVersions = versions.length;
+  } else {
+    emptySections.policy = 'This installation has no policy files yet (no policies table in its store); the pack has no policy/ folder.';
+  }
+
   // report.html
   const refusals: Record<string, number> = {};
   let refusalCount = 0;
@@ -548,6 +566,7 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
       blocks: blockSample,
       refusals,
       emptySections,
+      policy,
       tableLimit: REPORT_ROWS,
     };
     await writer.add(REPORT, renderReport(report));
@@ -577,6 +596,7 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
     },
     counts,
     emptySections,
+    policy,
     audit: { firstEventId: seg.first, lastEventId: seg.last, events: counts.auditEvents, checkpoints: counts.checkpoints, anchorHash: seg.anchorHash, headHash },
     files: [...files, sums],
   };

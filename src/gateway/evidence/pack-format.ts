@@ -15,6 +15,7 @@ export const CHECKPOINTS = 'audit/checkpoints.jsonl';
 export const REVIEWS = 'reviews.jsonl';
 export const REPORT = 'report.html';
 export const POLICY = 'policy/policy.yaml';
+export const POLICY_VERSIONS = 'policy/versions.jsonl';
 export const RECORDINGS_DIR = 'recordings/';
 
 /** The path of a PostgreSQL session's recording (session ids are UUIDs; anything else is hashed to a safe name). */
@@ -81,6 +82,8 @@ export interface PackManifest {
   counts: Record<string, number>;
   /** Sections whose feature this store doesn't have yet: present in the pack, but empty. */
   emptySections: Record<string, string>;
+  /** The policy in force at the period's end (policy/policy.yaml), or null. */
+  policy: { version: number; sha256: string; appliedAt: string; appliedBy: string } | null;
   audit: {
     firstEventId: number;
     lastEventId: number;

@@ -35,6 +35,7 @@ export interface ReportData {
   blocks: Record<string, unknown>[];
   refusals: Record<string, number>;
   emptySections: Record<string, string>;
+  policy: { version: number; sha256: string; appliedAt: string; appliedBy: string } | null;
   /** Rows shown per table; the CSV files hold all of them. */
   tableLimit: number;
 }
@@ -190,6 +191,10 @@ ${table(
 ${table(d.reviews.map((r) => ({ ...r, state: r.completedAt ? `completed ${r.completedAt} by ${r.completedBy}` : 'open', progress: `${r.decided}/${r.total}`, signed: r.signed ? 'yes' : 'no' })), [['name', 'review'], ['period', 'period'], ['progress', 'decided'], ['state', 'state'], ['signed', 'signed']], d.tableLimit, d.reviews.length, 'reviews.jsonl')}
 <h3>Entitlements in force during the period</h3>
 ${table(d.entitlements, [['agent_name', 'agent'], ['connection_name', 'connection'], ['sessions_in_period', 'sessions'], ['statements_in_period', 'statements'], ['review_name', 'review'], ['decision', 'decision'], ['comment', 'comment'], ['decided_by', 'by'], ['decided_at', 'at']], d.tableLimit, d.entitlements.length, 'entitlements-and-decisions.csv')}
+
+<h2>Policy</h2>
+${emptyNote(d, 'policy')}
+${d.policy ? `<p>Policy version ${d.policy.version} was in force at the end of the period (applied ${esc(d.policy.appliedAt)} by ${esc(d.policy.appliedBy)}, SHA-256 <code>${esc(d.policy.sha256)}</code>); its text is <code>policy/policy.yaml</code>, the versions in force during the period are in <code>policy/versions.jsonl</code>.</p>` : d.emptySections.policy ? '' : '<p class="muted">No policy was in force at the end of the period.</p>'}
 
 <h2>Approvals</h2>
 ${emptyNote(d, 'approvals')}

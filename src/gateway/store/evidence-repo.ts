@@ -121,6 +121,21 @@ export class SqliteEvidenceRepo {
     return this.db.prepare('SELECT * FROM statements WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(sessionId, afterSeq, limit) as EvidenceStatementRow[];
   }
 
+  /**
+   * Policy versions in force during the period: the one in force at its start and every one applied
+   * during it, oldest first (empty without a policies table, or when none was applied by its end).
+   */
+  policyVersions(start: number, end: number): { version: number; yaml: string; sha256: string; applied_at: number; applied_by: string }[] {
+    if (!this.hasTable('policies')) return [];
+    return this.db
+      .prepare(
+        `SELECT * FROM policies WHERE applied_at <= @end
+           AND (applied_at >= @start OR version = (SELECT max(version) FROM policies WHERE applied_at < @start))
+         ORDER BY version`,
+      )
+      .all({ start, end }) as { version: number; yaml: string; sha256: string; applied_at: number; applied_by: string }[];
+  }
+
   /** The recorded channels of an SSH session that have an asciicast file (empty without SSH recordings). */
   sshRecordings(sessionId: string): { channel_id: number; kind: string; command: string | null; file: string }[] {
     if (!this.hasTable('ssh_recordings')) return [];
