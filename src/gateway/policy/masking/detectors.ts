@@ -253,8 +253,9 @@ const TOKEN_PREFIX_RE =
 const TOKEN_RUN_RE = /[A-Za-z0-9_+=-]{20,}/g;
 const PHONE_RES = [
   // +CC ... (8-15 digits): +1 (555) 123-4567, +44 20 7946 0958, +4915112345678
-  // (groups need a separator between them, so a failed match can't re-split digits: linear time)
-  /(?<![\w+])\+\d+(?:[ .-]?\(\d{1,4}\))?(?:[ .-]\d+){0,6}(?![\w]|[.-]\d)/g,
+  // Groups of at most 5 digits need a separator between them, so a failed match can't re-split digits
+  // (bounded backtracking), and "+3.14159265" is not a phone number.
+  /(?<![\w+])\+(?:\d{8,15}|\d{1,4}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]\d{1,5}){1,6})(?![\w]|[.-]\d)/g,
   // North American: (555) 123-4567, 555-123-4567, 555.123.4567
   /(?<![\w.+-])(?:\(\d{3}\)[ ]?|\d{3}[-. ])\d{3}[-. ]\d{4}(?![\w]|[.-]\d)/g,
   // Trunk-0 national with separators: 020 7946 0958, 030-1234567, 06 12345678
