@@ -359,6 +359,16 @@ describe('ResultMasker: COPY TO STDOUT', () => {
     expect(body(m.copyData(copyData('2,"",x@example.com,\n')))).toBe('2,"",[email redacted],\n');
   });
 
+  it('custom delimiter and null string; escaped delimiters and octal escapes in text format', () => {
+    const m = new ResultMasker(detectors({ kind: 'null' }), KEY);
+    m.copyOutResponse(copyOut(0, 3), { format: 'text', delimiter: '|', null: 'NULL' });
+    // "a\|b" is one field holding "a|b"; \100 is '@' in octal.
+    expect(body(m.copyData(copyData('a\\|b|bob\\100example.com|NULL\n')))).toBe('a\\|b|NULL|NULL\n');
+    const csv = new ResultMasker(detectors(), KEY);
+    csv.copyOutResponse(copyOut(0, 2), { format: 'csv', delimiter: ';', quote: "'" });
+    expect(body(csv.copyData(copyData("'x;y';'mail; bob@example.com'\n")))).toBe("'x;y';'mail; [email redacted]'\n");
+  });
+
   it('binary COPY is refused while masking is active, fine without masking', () => {
     expect(new ResultMasker(detectors(), KEY).copyOutResponse(copyOut(1, 2))).toBe('refuse');
     expect(new ResultMasker(plan({}), KEY).copyOutResponse(copyOut(1, 2))).toBe('ok');
