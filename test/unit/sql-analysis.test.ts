@@ -339,6 +339,21 @@ describe('errors and cache', () => {
     expect(analyzeSql('SELECT  42')).not.toBe(a);
   });
 
+  it('results are frozen (shared by every session); very long texts are not cached', () => {
+    const a = analyzeSql('SELECT * FROM t');
+    expect(Object.isFrozen(a)).toBe(true);
+    if (a.ok) expect(Object.isFrozen(a.statements[0].tablesRead)).toBe(true);
+    const long = `SELECT 1 ${' '.repeat(20_000)}`;
+    expect(analyzeSql(long)).not.toBe(analyzeSql(long));
+    expect(analyzeSql(long).ok).toBe(true);
+  });
+
+  it('a statement nested too deeply to check is an error, not a crash', () => {
+    const a = analyzeSql(`SELECT ${'1+'.repeat(50_000)}1`);
+    expect(a.ok).toBe(false);
+    if (!a.ok) expect(a.error).toMatch(/nested too deeply|syntax error|stack/);
+  });
+
   it('LruCache evicts the least recently used entry', () => {
     const c = new LruCache<string, number>(2);
     c.set('a', 1);

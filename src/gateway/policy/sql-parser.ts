@@ -97,6 +97,8 @@ export function sqlParserReady(): boolean {
 }
 
 const CACHE_SIZE = 5000;
+/** Longer texts (bulk INSERTs) are analyzed every time, so the cache's memory stays bounded (~5,000 x 16 KB). */
+const MAX_CACHED_TEXT = 16 * 1024;
 const cache = new LruCache<string, SqlAnalysis>(CACHE_SIZE);
 
 /**
@@ -105,12 +107,22 @@ const cache = new LruCache<string, SqlAnalysis>(CACHE_SIZE);
  * them as read-only.
  */
 export function analyzeSql(sql: string): SqlAnalysis {
-  const hit = cache.get(sql);
+  const cacheable = sql.length <= MAX_CACHED_TEXT;
+  const hit = cacheable ? cache.get(sql) : undefined;
   if (hit) return hit;
-  const result = analyzeUncached(sql);
+  // Frozen: one cached object is shared by every session that sends the same text.
+  const result = deepFreeze(analyzeUncached(sql));
   // A parser that is not loaded yet is not a property of the text: don't remember that answer.
-  if (ready) cache.set(sql, result);
+  if (ready && cacheable) cache.set(sql, result);
   return result;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const k in v) deepFreeze((v as Record<string, unknown>)[k]);
+  }
+  return v;
 }
 
 /** Drop every cached analysis (tests and benchmarks). */
@@ -124,6 +136,7 @@ function analyzeUncached(sql: string): SqlAnalysis {
   try {
     tree = parseSync(sql);
   } catch (err) {
+    if (err instanceof RangeError) return { ok: false, error: 'the statement is nested too deeply to check' };
     return { ok: false, error: `syntax error: ${err instanceof Error ? err.message : String(err)}` };
   }
   try {
@@ -140,6 +153,7 @@ function analyzeUncached(sql: string): SqlAnalysis {
     return { ok: true, statements };
   } catch (err) {
     // Analysis bugs must not turn into an allow: report them as a failed analysis (callers fail closed).
+    if (err instanceof RangeError) return { ok: false, error: 'the statement is nested too deeply to check' };
     return { ok: false, error: `analysis failed: ${err instanceof Error ? err.message : String(err)}` };
   }
 }
