@@ -416,13 +416,15 @@ export const BUILTIN_DETECTORS: Readonly<Record<DetectorName, Detector>> = {
     name: 'phone',
     pre: (p) => p.digits >= 7,
     find(value, out) {
-      for (const re of PHONE_RES) {
-        scan(re, value, out, (m) => {
-          const n = countDigits(m[0]);
-          const min = m[0].charCodeAt(0) === 0x2b ? 8 : 7;
-          return n >= min && n <= 15 ? whole(m) : null;
-        });
-      }
+      const accept = (m: RegExpExecArray) => {
+        const n = countDigits(m[0]);
+        const min = m[0].charCodeAt(0) === 0x2b ? 8 : 7;
+        return n >= min && n <= 15 ? whole(m) : null;
+      };
+      // Each form needs a character the others don't; skip the regexes that can't match.
+      if (value.includes('+')) scan(PHONE_RES[0], value, out, accept);
+      scan(PHONE_RES[1], value, out, accept);
+      if (value.includes('0')) scan(PHONE_RES[2], value, out, accept);
     },
   },
   payment_card: {

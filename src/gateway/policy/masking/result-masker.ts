@@ -121,6 +121,8 @@ export class ResultMasker {
   private copy: { options: CopyTextOptions; rules: (ColumnMaskRule | null)[] } | null = null;
   /** Whether `modes` were made for rows without a RowDescription. */
   private shapeless = false;
+  /** Scratch: per column, the replacement of the row being masked (undefined: unchanged). */
+  private changes: (Replacement | undefined)[] = [];
 
   constructor(
     plan: MaskingPlan,
@@ -214,7 +216,8 @@ export class ResultMasker {
     const starts = this.starts;
     const lens = this.lens;
     const end = message.length;
-    let changes: (Replacement | undefined)[] | null = null;
+    let changed = false;
+    const changes = this.changes.length >= n ? this.changes : (this.changes = new Array(n));
     let pos = 7;
     for (let i = 0; i < n; i++) {
       if (pos + 4 > end) throw new MalformedMessage('DataRow: truncated');
@@ -222,20 +225,21 @@ export class ResultMasker {
       pos += 4;
       starts[i] = pos;
       lens[i] = len;
+      changes[i] = undefined;
       if (len < 0) continue; // NULL stays NULL
       if (pos + len > end) throw new MalformedMessage('DataRow: value runs past the message');
       const mode = modes[i];
       if (mode !== Mode.skip) {
         const result = this.maskValue(mode as Mode, i, message, pos, pos + len);
         if (result !== undefined) {
-          changes ??= new Array(n);
           changes[i] = result;
+          changed = true;
         }
       }
       pos += len;
     }
     if (pos !== end) throw new MalformedMessage('DataRow: trailing bytes');
-    if (!changes) return message;
+    if (!changed) return message;
     return rebuildDataRow(message, n, starts, lens, changes);
   }
 
