@@ -207,19 +207,24 @@ export function decideAnalysis(compiled: CompiledPolicy, subject: PolicySubject,
   const rules = compiled.rules.filter((r) => r.scope.matches(subject));
   const presets = compiled.presets.filter((p) => p.scope.matches(subject));
   // Statements of one request run in order: a PREPARE or SET early in the string counts for the rest.
-  const scratch = (session ?? new SqlSessionState()).clone();
+  // (One statement alone needs no scratch copy: nothing runs before it.)
+  const single = analysis.statements.length === 1;
+  const scratch = single ? (session ?? EMPTY_SESSION) : (session ?? EMPTY_SESSION).clone();
   let best: Candidate | null = null;
   const consider = (c: Candidate | null) => {
     if (c && (!best || STRICTNESS[c.action] > STRICTNESS[best.action])) best = c;
   };
   for (const s of analysis.statements) {
     consider(decideStatement(s, s.summary, rules, presets, scratch.searchPath, scratch, 0));
-    scratch.applyStatement(s);
+    if (!single) scratch.applyStatement(s);
   }
   if (!best) return allowDefault();
   const b: Candidate = best;
   return { action: b.action, rule: b.rule, message: b.message, timeoutMs: b.timeoutMs };
 }
+
+/** Stands in for "no session": never written to (decisions only read a session they don't copy). */
+const EMPTY_SESSION = new SqlSessionState();
 
 function allowDefault(): StatementDecision {
   return { action: 'allow', rule: null, message: 'allowed: no policy rule matched', timeoutMs: DEFAULT_APPROVAL_TIMEOUT_MS };
