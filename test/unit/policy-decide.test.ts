@@ -297,6 +297,7 @@ describe('destructive preset', () => {
     'SELECT my_function()',
     'CALL archive_everything()',
     'SELECT evil.lower(name) FROM t',
+    'SELECT 1 OPERATOR(evil.+) 2',
     'CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()',
   ];
   const allow = [

@@ -252,6 +252,8 @@ describe('functions and conditions', () => {
     expect(one('CALL s.proc(1)').functions).toEqual(['s.proc']);
     expect(one("SELECT pg_read_file('/etc/passwd')").functions).toEqual(['pg_read_file']);
     expect(one('CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION audit_fn()').functions).toEqual(['audit_fn']);
+    // A schema-qualified operator runs that schema's function.
+    expect(one('SELECT 1 OPERATOR(evil.+) 2, 1 OPERATOR(pg_catalog.+) 2, 1 + 2').functions).toEqual(['evil.+']);
   });
 
   it('DELETE/UPDATE without a row filter', () => {

@@ -286,6 +286,11 @@ class Walker {
       return;
     }
     if (isStatementNode(type)) return this.statement(type, n, scope);
+    if (type === 'A_Expr' && Array.isArray(n.name) && n.name.length > 1) {
+      // OPERATOR(schema.op) runs that schema's operator function: name it like a call.
+      const name = dotted(n.name);
+      if (!/^pg_catalog\./i.test(name)) this.c.functions.add(name);
+    }
     this.value(n, scope, write);
   }
 
