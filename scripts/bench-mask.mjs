@@ -213,19 +213,36 @@ async function startGatehouse(pg) {
     return secret;
   };
   const plain = { name: 'gatehouse', port, user: 'bench-plain', db: 'bench', password: agent('bench-plain'), version };
+  const inert = { name: 'gatehouse inert', port, user: 'bench-inert', db: 'bench', password: agent('bench-inert'), version };
   const masked = { name: 'gatehouse masked', port, user: 'bench-masked', db: 'bench', password: agent('bench-masked'), version };
-  // The masking policy, for bench-masked only. (Needs `gatehouse policy apply`: issue 3's policy CLI.)
+  // bench-masked: every value detector. bench-inert: a column rule that matches no column, so the relay
+  // inspects every DataRow but nothing is masked (separates the relay's per-row cost from the detectors').
   const policy = path.join(dataDir, 'bench-policy.yaml');
   writeFileSync(
     policy,
-    ['version: 1', 'masking:', '  - name: bench-pii', '    scope:', '      agents: [bench-masked]', `    detectors: [${DETECTORS.join(', ')}]`, '    strategy: redact', ''].join('\n'),
+    [
+      'version: 1',
+      'masking:',
+      '  - name: bench-pii',
+      '    scope:',
+      '      agents: [bench-masked]',
+      `    detectors: [${DETECTORS.join(', ')}]`,
+      '    strategy: redact',
+      '  - name: bench-inert',
+      '    scope:',
+      '      agents: [bench-inert]',
+      '    columns: [no_such_column]',
+      '    strategy: redact',
+      '',
+    ].join('\n'),
   );
   try {
     gh(['policy', 'apply', policy]);
   } catch (err) {
-    return { plain, masked: { ...masked, error: `gatehouse policy apply failed: ${reason(err)}` } };
+    const error = `gatehouse policy apply failed: ${reason(err)}`;
+    return { plain, inert: { ...inert, error }, masked: { ...masked, error } };
   }
-  return { plain, masked };
+  return { plain, inert, masked };
 }
 
 function reason(err) {
@@ -268,9 +285,9 @@ async function main() {
   let doors = [direct];
   try {
     const gh = await startGatehouse(direct);
-    doors = [direct, gh.plain, gh.masked];
+    doors = [direct, gh.plain, gh.inert, gh.masked];
   } catch (err) {
-    doors.push({ name: 'gatehouse', error: reason(err) }, { name: 'gatehouse masked', error: reason(err) });
+    for (const name of ['gatehouse', 'gatehouse inert', 'gatehouse masked']) doors.push({ name, error: reason(err) });
   }
   const live = [];
   for (const door of doors) {
@@ -301,7 +318,7 @@ async function main() {
   const d = med('direct');
   const lines = [
     `Machine: ${os.availableParallelism?.() ?? os.cpus().length} cores, ${os.cpus()[0]?.model?.trim() ?? 'CPU'}. Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, load average ${load0.toFixed(2)} before and ${os.loadavg()[0].toFixed(2)} after.`,
-    `PostgreSQL ${direct.version}, Gatehouse ${doors[1]?.version ?? 'n/a'} on Node ${process.versions.node}. \`${QUERY}\`: ${ROWS.toLocaleString('en-US')} rows x 4 text columns, node-postgres on an open connection, median of ${ROUNDS} interleaved rounds; masked = all ${DETECTORS.length} value detectors, redact.`,
+    `PostgreSQL ${direct.version}, Gatehouse ${doors[1]?.version ?? 'n/a'} on Node ${process.versions.node}. \`${QUERY}\`: ${ROWS.toLocaleString('en-US')} rows x 4 text columns, node-postgres on an open connection, median of ${ROUNDS} interleaved rounds. Recording on. inert = masking active but nothing to mask (a column rule matching no column: the relay's per-row cost); masked = all ${DETECTORS.length} value detectors, redact (every row has an email and a card number).`,
     '',
     '| door | median ms | rows/s | vs direct | emails masked |',
     '|---|---:|---:|---:|---:|',
