@@ -4,14 +4,16 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BrowserWindow, app, dialog } from 'electron';
-import { IpcChannel } from '../shared/ipc';
+import { AppEvent, IpcChannel } from '../shared/ipc';
 import { appFrameMatcher } from './app-frame';
+import { ApprovalAlerts } from './approval-alerts';
 import { installAppMenu } from './app-menu';
 import { isContractEvent } from './contract-call';
 import { GatewayHost } from './gateway-host';
 import type { GatewayInit } from './gateway-protocol';
 import { bindContractIpc } from './ipc-bridge';
 import { keychainWarning, loadOrCreateMasterKey } from './master-key';
+import { notify } from './notifications';
 import { createSecureWindow, hardenSession } from './secure-window';
 import { AppTray, revealWindow } from './tray';
 
@@ -42,9 +44,18 @@ function openWindow(): void {
 
 async function start(): Promise<void> {
   hardenSession(isAppFrame, { dev: Boolean(devServerUrl) });
+  const alerts = new ApprovalAlerts({
+    notify,
+    setPending: (count) => tray?.setPending(count),
+    open: (route) => {
+      openWindow();
+      win?.webContents.send(IpcChannel.event, AppEvent.navigate, { route });
+    },
+  });
   const gateway = new GatewayHost(path.join(here, 'gateway-process.js'), {
     onEvent: (event, payload) => {
       if (isContractEvent(event) && win && !win.isDestroyed()) win.webContents.send(IpcChannel.event, event, payload);
+      alerts.onEvent(event, payload);
     },
     onCrash: (code) => void restartAfterCrash(code),
   });

@@ -54,7 +54,7 @@ describe('console in Chromium', () => {
     const page = await browser.newPage();
     const consoleErrors: string[] = [];
     page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-    await page.goto(serve.consoleUrl);
+    await page.goto(`${serve.consoleUrl}#/sessions`);
 
     await page.fill('#token', 'gha_wrong');
     await page.click('button[type=submit]');

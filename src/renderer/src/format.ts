@@ -26,3 +26,14 @@ export function formatBytes(n: number): string {
 export function formatMs(ms: number): string {
   return ms < 10 ? ms.toFixed(2) : ms < 1000 ? ms.toFixed(1) : Math.round(ms).toLocaleString();
 }
+
+/** Time left until a deadline as a clock: "4:59", "1:02:03"; "expired" at or after it. */
+export function formatCountdown(ms: number): string {
+  if (ms <= 0) return 'expired';
+  const total = Math.ceil(ms / 1000);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const pad = (x: number) => String(x).padStart(2, '0');
+  return h > 0 ? `${h}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;
+}

@@ -20,8 +20,8 @@ export interface Route {
   id?: string;
 }
 
-/** Where the console opens when the URL names no screen (Sessions until Overview exists). */
-export const HOME: Route = { screen: 'sessions' };
+/** Where the console opens when the URL names no screen. */
+export const HOME: Route = { screen: 'overview' };
 
 /** Whether a string names a screen (menu items and hashes come from outside the type system). */
 export function isScreen(s: string): s is ScreenId {

@@ -1,0 +1,7 @@
+import type { Route } from '../../routes';
+import { ComingSoonScreen } from '../coming-soon-screen';
+
+/** Agents (being built). */
+export function AgentsScreen(_props: { navigate?: (r: Route) => void }) {
+  return <ComingSoonScreen title="Agents" />;
+}
