@@ -207,7 +207,26 @@ function tail(file, lines = 2) {
 }
 
 /** `gatehouse serve` on free ports, with connection `bench`, agent `bench-agent` and a grant made through the CLI. */
-async function startGatehouse(pg) {
+/** The "realistic policy" of the policy column: guardrails, an approval rule that pgbench never triggers, masking. */
+const BENCH_POLICY = `version: 1
+presets: [destructive]
+rules:
+  - name: no-history-writes
+    match: { tables: [pgbench_history], access: write }
+    action: approve
+  - name: branches-read-only
+    match: { tables: [pgbench_branches, pgbench_tellers], access: write }
+    action: block
+masking:
+  - name: pii
+    columns: ["*.email", "*.ssn", "*.card*"]
+    strategy: hash
+  - name: detectors
+    detectors: [email, payment_card, iban, us_ssn, jwt, aws_access_key, api_token]
+    strategy: redact
+`;
+
+async function startGatehouse(pg, opts = {}) {
   execFileSync(process.execPath, [path.join(root, 'scripts/build-cli.mjs')], { stdio: ['ignore', 'ignore', 'pipe'] });
   const cli = path.join(root, 'bin/gatehouse.mjs');
   const dataDir = tempDir('gh-bench-gatehouse-');
@@ -237,7 +256,12 @@ async function startGatehouse(pg) {
   const secret = JSON.parse(gh(['agent', 'add', 'bench-agent', '--json'])).secret;
   if (!secret) throw new Error('`gatehouse agent add --json` printed no secret');
   gh(['grant', 'add', '--agent', 'bench-agent', '--connection', 'bench']);
-  return { name: 'gatehouse', port, user: 'bench-agent', db: 'bench', password: secret, version };
+  if (opts.policy) {
+    const file = path.join(dataDir, 'policy.yaml');
+    writeFileSync(file, opts.policy);
+    gh(['policy', 'apply', file]);
+  }
+  return { name: opts.name ?? 'gatehouse', port, user: 'bench-agent', db: 'bench', password: secret, version };
 }
 
 /** One line saying why a command or step failed: the error line of its stderr, else the error's message. */
@@ -304,21 +328,21 @@ const f3 = (n) => n.toFixed(3);
 const signed = (n) => (n >= 0 ? '+' : '') + f3(n);
 
 function table(rows, targets, context) {
-  const [direct, bouncer, gate] = targets.map((t) => t.name);
+  const [direct, bouncer, gate, policed] = targets.map((t) => t.name);
   const cell = (r, fmt) => (r && !r.error ? fmt(r) : r?.error ? `n/a: ${r.error.slice(0, 60)}` : 'n/a');
   const ratio = (a, b, fmt) => (a && b && !a.error && !b.error ? fmt(a, b) : 'n/a');
   const lines = [
     context,
     '',
-    `| mode | clients | ${direct} tps | ${bouncer} tps | ${gate} tps | ${direct} ms | ${bouncer} ms | ${gate} ms | gatehouse/direct tps | gatehouse/pgbouncer tps | gatehouse − pgbouncer ms |`,
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| mode | clients | ${direct} tps | ${bouncer} tps | ${gate} tps | ${policed} tps | ${direct} ms | ${bouncer} ms | ${gate} ms | ${policed} ms | gatehouse/direct tps | gatehouse/pgbouncer tps | gatehouse − pgbouncer ms | policy/no policy tps |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
-    const [d, b, g] = [r[direct], r[bouncer], r[gate]];
+    const [d, b, g, p] = [r[direct], r[bouncer], r[gate], r[policed]];
     const tps = (x) => cell(x, (v) => f0(v.tps));
     const lat = (x) => (x && !x.error ? f3(x.lat) : 'n/a');
     lines.push(
-      `| ${r.mode} | ${r.clients} | ${tps(d)} | ${tps(b)} | ${tps(g)} | ${lat(d)} | ${lat(b)} | ${lat(g)} | ${ratio(g, d, (x, y) => (x.tps / y.tps).toFixed(2))} | ${ratio(g, b, (x, y) => (x.tps / y.tps).toFixed(2))} | ${ratio(g, b, (x, y) => signed(x.lat - y.lat))} |`,
+      `| ${r.mode} | ${r.clients} | ${tps(d)} | ${tps(b)} | ${tps(g)} | ${tps(p)} | ${lat(d)} | ${lat(b)} | ${lat(g)} | ${lat(p)} | ${ratio(g, d, (x, y) => (x.tps / y.tps).toFixed(2))} | ${ratio(g, b, (x, y) => (x.tps / y.tps).toFixed(2))} | ${ratio(g, b, (x, y) => signed(x.lat - y.lat))} | ${ratio(p, g, (x, y) => (x.tps / y.tps).toFixed(2))} |`,
     );
   }
   for (const t of targets) if (t.error) lines.push('', `${t.name}: n/a: ${t.error}`);
@@ -335,7 +359,9 @@ ratios are what matter.
 
 What is measured: \`pgbench -S\` (select-only) with 1 client and with 8 clients (2 threads), in the simple,
 extended and prepared query modes, through three doors to the same throwaway PostgreSQL (default settings,
-scale 10): **direct**, **pgbouncer** in session pooling mode, and **Gatehouse** with recording on. All use
+scale 10): **direct**, **pgbouncer** in session pooling mode, **Gatehouse** with recording on, and
+**Gatehouse+policy** with a realistic policy loaded (the destructive-SQL preset, table rules, and masking with
+column rules and seven value detectors, so every result row is inspected). All use
 TCP on 127.0.0.1 and SCRAM-SHA-256, no TLS. Runs are interleaved per configuration so machine drift hits
 all three alike; tps excludes connection time.
 
@@ -368,7 +394,8 @@ async function main() {
   const pg = await startPostgres();
   const bouncer = await tryStart('pgbouncer', () => startPgbouncer(pg));
   const gatehouse = await tryStart('gatehouse', () => startGatehouse(pg));
-  const targets = [pg, bouncer, gatehouse];
+  const policed = await tryStart('gatehouse+policy', () => startGatehouse(pg, { name: 'gatehouse+policy', policy: BENCH_POLICY }));
+  const targets = [pg, bouncer, gatehouse, policed];
   const live = targets.filter((t) => !t.error);
 
   log(`warm-up: ${WARMUP_SECONDS} s per door at 8 clients...`);
@@ -396,7 +423,7 @@ async function main() {
   const versions = `PostgreSQL ${pg.version}, pgbouncer ${bouncer.version ?? 'n/a'}, Gatehouse ${gatehouse.version ?? 'n/a'} on Node ${process.versions.node}`;
   const context = [
     `Machine: ${machine()}. Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, load average ${load0.toFixed(2)} before and ${os.loadavg()[0].toFixed(2)} after.`,
-    `${versions}. pgbench -S, scale ${SCALE}, ${SECONDS} s per run, 1 client (-j 1) and 8 clients (-j 2), TCP on 127.0.0.1, SCRAM, no TLS; Gatehouse records every statement.`,
+    `${versions}. pgbench -S, scale ${SCALE}, ${SECONDS} s per run, 1 client (-j 1) and 8 clients (-j 2), TCP on 127.0.0.1, SCRAM, no TLS; Gatehouse records every statement; gatehouse+policy also parses and decides every statement and masks every result row.`,
   ].join('\n');
   const text = table(rows, targets, context);
   process.stdout.write(text + '\n');
