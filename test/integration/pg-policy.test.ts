@@ -255,6 +255,27 @@ describe('approvals hold statements for a human', () => {
     }
   });
 
+  it('statements whose effect cannot be known statically (DO, functions off the allow list) wait for approval, not allow', async () => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      const q1 = c.query('DO $$ BEGIN PERFORM 1; END $$');
+      const [doReq] = await pending();
+      expect(doReq.rule).toMatch(/^destructive/);
+      broker.decide(doReq.id, { decision: 'deny', by: 'admin' });
+      await expect(q1).rejects.toMatchObject({ code: '42501' });
+      const q2 = c.query("SELECT pg_terminate_backend(pg_backend_pid() + 100000)");
+      const [fnReq] = await pending();
+      expect(fnReq.statement).toContain('pg_terminate_backend');
+      broker.decide(fnReq.id, { decision: 'approve', by: 'admin' });
+      expect((await q2).rows).toHaveLength(1);
+      // Harmless built-ins need nobody.
+      expect((await c.query("SELECT lower('A') AS l, now() IS NOT NULL AS n, coalesce(null, 1) AS c")).rows).toEqual([{ l: 'a', n: true, c: 1 }]);
+    } finally {
+      await c.end();
+    }
+  });
+
   it('a session-wide approval lets later statements of the same rule through without asking again', async () => {
     const c = new pg.Client({ connectionString: url });
     await c.connect();
