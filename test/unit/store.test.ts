@@ -328,6 +328,12 @@ describe('sessions repo', () => {
 });
 
 describe('statements repo', () => {
+  it('keeps what policy and masking did to a statement', () => {
+    const rec = stmt('p1', 1, { policyAction: 'approve', policyRule: 'writes', approvalId: 'a-1', maskedValues: 3, resultPreview: '{"columns":["e"],"rows":[["tok_1"]]}' });
+    store.statements.insertMany([rec]);
+    expect(store.statements.listBySession('p1')[0]).toMatchObject({ policyAction: 'approve', policyRule: 'writes', approvalId: 'a-1', maskedValues: 3, resultPreview: rec.resultPreview });
+  });
+
   it('inserts with ids, lists by session in seq order with paging, and counts', () => {
     const recs = [stmt('s1', 2), stmt('s1', 1, { protocol: 'extended', paramCount: 2, commandTag: null, rows: null, errorCode: '42P01' }), stmt('s1', 3), stmt('s2', 1)];
     store.statements.insertMany(recs);
@@ -335,7 +341,8 @@ describe('statements repo', () => {
     expect(new Set(recs.map((r) => r.id)).size).toBe(4);
     const list = store.statements.listBySession('s1');
     expect(list.map((s) => s.seq)).toEqual([1, 2, 3]);
-    expect(list[0]).toEqual(recs[1]);
+    // Policy and masking fields read back as null when the statement had none.
+    expect(list[0]).toEqual({ ...recs[1], policyAction: null, policyRule: null, approvalId: null, maskedValues: null, resultPreview: null });
     expect(store.statements.listBySession('s1', { limit: 1 }).map((s) => s.seq)).toEqual([1]);
     expect(store.statements.listBySession('s1', { afterSeq: 1, limit: 1 }).map((s) => s.seq)).toEqual([2]);
     expect(store.statements.listBySession('s1', { afterSeq: 3 })).toEqual([]);
