@@ -24,8 +24,10 @@ export function createSqlPolicy(current: () => CompiledPolicy): SqlPolicy {
         forwarded(sql, preparedAs) {
           // State is kept even while no rule applies: a rule applied later must still see what EXECUTE runs.
           const analysis = analyzeSql(sql);
+          // A Parse's text runs later (at Execute); its effects (say, SET search_path) are taken now, which
+          // over-approximates as the state is meant to.
+          state.apply(analysis);
           if (preparedAs) state.recordPrepared(preparedAs, analysis);
-          else state.apply(analysis);
         },
         closed(name) {
           state.forget(name);
