@@ -402,6 +402,106 @@ describe('SSH gateway with real OpenSSH on both sides', () => {
     expect(r.stderr).toContain('gatehouse: the grant for this connection was revoked');
     await gh.api.call('grants.add', { agent: 'bot', connection: 'box' }, ACTOR);
   });
+  it('policy: exec commands blocked by program and arguments (split like a shell), exit 126, audited', async () => {
+    const victim = path.join(dir, 'victim');
+    await gh.api.call(
+      'policy.apply',
+      { yaml: ['version: 1', 'ssh:', '  - name: no-recursive-rm', '    match: { programs: [rm], args: [-r, --recursive] }', '    action: block', '    message: recursive deletes are not for agents', ''].join('\n') },
+      ACTOR,
+    );
+    try {
+      for (const cmd of [`mkdir -p ${victim}/a && rm -rf ${victim}`, `sudo -u root rm -fr ${victim}`, `true; /bin/rm --recursive ${victim}`, `sh -c 'rm -r ${victim}'`, `X=$(rm -r ${victim})`]) {
+        writeFileSync(victim, 'keep');
+        const r = await ssh('box', cmd);
+        expect(r.code, cmd).toBe(126);
+        expect(r.stdout.toString()).toBe('');
+        expect(r.stderr, cmd).toMatch(/^gatehouse: blocked/);
+        expect(readFileSync(victim, 'utf8')).toBe('keep');
+      }
+      const named = await ssh('box', `rm -rf ${victim}`);
+      expect(named.stderr).toBe(`gatehouse: blocked by policy rule "no-recursive-rm": recursive deletes are not for agents (rm -rf ${victim})\r\n`);
+      const subst = await ssh('box', `echo $(rm -r ${victim})`);
+      expect(subst.stderr).toContain('gatehouse cannot check this command because it uses command substitution');
+      // Not a substring match: the words "rm -rf" as an argument of echo run fine.
+      const harmless = await ssh('box', 'echo rm -rf /; rm -f /nonexistent-file-x');
+      expect(harmless.code).toBe(0);
+      expect(harmless.stdout.toString()).toBe('rm -rf /\n');
+      const blocked = auditKinds().filter((e) => e.kind === 'command.blocked');
+      expect(blocked.length).toBeGreaterThanOrEqual(6);
+      expect(blocked.at(-1)!.detail).toMatchObject({ rule: null, command: `echo $(rm -r ${victim})` });
+      const session = gh.store.sessions.list({ limit: 20, connectionName: 'box' }).items.find((s) => gh.store.ssh.listRecordings(s.id)[0]?.command === `echo $(rm -r ${victim})`);
+      expect(gh.store.ssh.listRecordings(session!.id)[0]).toMatchObject({ endReason: 'policy_blocked', exitStatus: 126 });
+    } finally {
+      await gh.api.call('policy.apply', { yaml: 'version: 1\n' }, ACTOR);
+    }
+  });
+
+  it('policy: commands and shells held for approval: approve runs it, deny and timeout refuse it', async () => {
+    await gh.api.call(
+      'policy.apply',
+      {
+        yaml: [
+          'version: 1',
+          'ssh:',
+          '  - name: touch-needs-ok',
+          '    match: { programs: [touch] }',
+          '    action: approve',
+          '    timeout: 20s',
+          '  - name: mkdir-quick',
+          '    match: { programs: [mkdir] }',
+          '    action: approve',
+          '    timeout: 1s',
+          '  - name: shells-need-ok',
+          '    match: { shell: true }',
+          '    action: approve',
+          '',
+        ].join('\n'),
+      },
+      ACTOR,
+    );
+    const requested: string[] = [];
+    const off = gh.events.on('approval.requested', (a) => requested.push(a.id));
+    try {
+      const file = path.join(dir, 'approved-file');
+      const pending = ssh('box', `touch ${file} && echo done`);
+      await waitFor(() => requested.length === 1, 'the approval request');
+      expect(existsSync(file)).toBe(false);
+      await gh.api.call('approvals.decide', { id: requested[0], decision: 'approve' }, ACTOR);
+      const ok = await pending;
+      expect(ok.code).toBe(0);
+      expect(ok.stdout.toString()).toBe('done\n');
+      expect(ok.stderr).toContain(`held for approval by policy rule "touch-needs-ok"`);
+      expect(ok.stderr).toContain(`waiting for approval (request ${requested[0]})`);
+      expect(ok.stderr).toContain('approved by test');
+      expect(existsSync(file)).toBe(true);
+
+      const denied = ssh('box', `touch ${file}-2`);
+      await waitFor(() => requested.length === 2, 'the second request');
+      await gh.api.call('approvals.decide', { id: requested[1], decision: 'deny', reason: 'not now' }, ACTOR);
+      const no = await denied;
+      expect(no.code).toBe(126);
+      expect(no.stderr).toContain('gatehouse: denied by test: not now');
+      expect(existsSync(`${file}-2`)).toBe(false);
+
+      const late = await ssh('box', `mkdir ${dir}/never-made`);
+      expect(late.code).toBe(126);
+      expect(late.stderr).toContain('gatehouse: no decision in time, so it is denied');
+      expect(existsSync(`${dir}/never-made`)).toBe(false);
+
+      const shell = ssh('box', null, { extra: ['-tt'], input: 'echo inside\nexit\n' });
+      await waitFor(() => requested.length === 4, 'the shell request');
+      await gh.api.call('approvals.decide', { id: requested[3], decision: 'deny' }, ACTOR);
+      const sh = await shell;
+      expect(sh.code).toBe(126);
+      expect(sh.stderr).toContain('gatehouse: denied by test');
+      expect(sh.stdout.toString() + sh.stderr).not.toContain('inside');
+      const kinds = auditKinds().map((e) => e.kind);
+      expect(kinds).toEqual(expect.arrayContaining(['approval.requested', 'approval.approved', 'approval.denied', 'approval.timed_out']));
+    } finally {
+      off.dispose();
+      await gh.api.call('policy.apply', { yaml: 'version: 1\n' }, ACTOR);
+    }
+  });
 });
 
 describe('gatehouse CLI with an SSH connection', () => {

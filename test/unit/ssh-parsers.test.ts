@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AsciicastWriter } from '../../src/gateway/recording/asciicast-writer';
 import { parseScpCommand } from '../../src/gateway/ssh/scp-command';
 import { SftpProtocolError, SftpTap, type SftpFileOp } from '../../src/gateway/ssh/sftp-tap';
-import { splitShellWords } from '../../src/gateway/ssh/shell-words';
+import { splitShellWords } from '../../src/gateway/policy/shell-words';
 import { parseLoginName } from '../../src/gateway/ssh/agent-auth';
 
 const u32 = (n: number) => {

@@ -4,7 +4,7 @@
  */
 import { Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
-import { DETECTOR_NAMES, PRESET_NAMES, type MaskingRule, type Policy, type PolicyScope, type PresetUse, type SqlMatch, type SqlRule } from './policy-model';
+import { DETECTOR_NAMES, PRESET_NAMES, type MaskingRule, type Policy, type PolicyScope, type PresetUse, type SqlMatch, type SqlRule, type SshMatch, type SshRule } from './policy-model';
 import type { MaskStrategy } from './policy-types';
 import { KIND_GROUPS, KNOWN_KINDS } from './sql-kinds';
 import { SQL_CONDITIONS } from './sql-parser';
@@ -126,6 +126,31 @@ const Rule = z
     return dropUndefined({ ...rest, timeoutMs: timeout }) as SqlRule;
   });
 
+const SshMatchSchema = z
+  .strictObject({
+    shell: z.boolean().optional(),
+    programs: PatternList.optional(),
+    args: PatternList.optional(),
+  })
+  .transform((m) => dropUndefined(m) as SshMatch);
+
+const SshRuleSchema = z
+  .strictObject({
+    name: RuleName,
+    scope: Scope.optional(),
+    match: SshMatchSchema.optional(),
+    action: Action,
+    timeout: Duration.optional(),
+    message: z.string().min(1).max(500).optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.timeout !== undefined && r.action !== 'approve') ctx.addIssue({ code: 'custom', path: ['timeout'], message: 'a timeout only applies to action: approve' });
+  })
+  .transform((r): SshRule => {
+    const { timeout, ...rest } = r;
+    return dropUndefined({ ...rest, timeoutMs: timeout }) as SshRule;
+  });
+
 const PresetName = z.enum(PRESET_NAMES, { error: () => `unknown preset (known: ${PRESET_NAMES.join(', ')})` });
 
 /** `- destructive` is short for `- { name: destructive }`. */
@@ -189,6 +214,7 @@ const PolicyFile = z
     presets: z.array(Preset).max(50).optional(),
     rules: z.array(Rule).max(2000).optional(),
     masking: z.array(Masking).max(500).optional(),
+    ssh: z.array(SshRuleSchema).max(2000).optional(),
   })
   .superRefine((p, ctx) => {
     const seen = new Map<string, string>();
@@ -200,8 +226,9 @@ const PolicyFile = z
       });
     check(p.rules, 'rules');
     check(p.masking, 'masking');
+    check(p.ssh, 'ssh');
   })
-  .transform((p): Policy => ({ version: 1, presets: p.presets ?? [], rules: p.rules ?? [], masking: p.masking ?? [] }));
+  .transform((p): Policy => ({ version: 1, presets: p.presets ?? [], rules: p.rules ?? [], masking: p.masking ?? [], ...(p.ssh?.length ? { ssh: p.ssh } : {}) }));
 
 function dropUndefined<T extends object>(o: T): T {
   const out: Record<string, unknown> = {};
@@ -316,6 +343,7 @@ export function formatPolicy(policy: Policy): string {
   if (policy.presets.length) out.presets = policy.presets.map(presetToYaml);
   if (policy.rules.length) out.rules = policy.rules.map(ruleToYaml);
   if (policy.masking.length) out.masking = policy.masking.map(maskingToYaml);
+  if (policy.ssh?.length) out.ssh = policy.ssh.map(ruleToYaml);
   const doc = new Document(out);
   doc.commentBefore = HEADER;
   visit(doc, {
@@ -328,7 +356,7 @@ export function formatPolicy(policy: Policy): string {
     },
   });
   // A blank line between rules.
-  for (const section of ['rules', 'masking']) {
+  for (const section of ['rules', 'masking', 'ssh']) {
     const seq = doc.get(section, true);
     if (isSeq(seq)) seq.items.forEach((item, i) => i > 0 && ((item as YamlNode).spaceBefore = true));
   }
@@ -350,7 +378,7 @@ function presetToYaml(p: PresetUse): unknown {
   });
 }
 
-function ruleToYaml(r: SqlRule): unknown {
+function ruleToYaml(r: SqlRule | SshRule): unknown {
   return dropUndefined({
     name: r.name,
     scope: scopeToYaml(r.scope),

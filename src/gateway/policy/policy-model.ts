@@ -71,11 +71,34 @@ export interface MaskingRule {
   strategy: MaskStrategy;
 }
 
+/** What an SSH rule matches. Every field given must match. Omitted = every exec command and shell. */
+export interface SshMatch {
+  /** true: interactive shells only (no command); false: exec commands only. */
+  shell?: boolean;
+  /** Programs the command runs (base names or globs: "rm", "python*"), also behind sudo, env, sh -c ... */
+  programs?: string[];
+  /** Arguments of such a program (globs: "-rf", "--force", "/etc/*"); any one is enough. "-rf" also counts as "-r" and "-f". */
+  args?: string[];
+}
+
+/** A rule for SSH sessions: exec commands (by program and arguments, split as a shell would) and shells. */
+export interface SshRule {
+  name: string;
+  scope?: PolicyScope;
+  match?: SshMatch;
+  action: PolicyAction;
+  /** approve only: how long to wait for a human (default 5 minutes). */
+  timeoutMs?: number;
+  message?: string;
+}
+
 export interface Policy {
   version: 1;
   presets: PresetUse[];
   rules: SqlRule[];
   masking: MaskingRule[];
+  /** SSH rules; absent when the file has none. */
+  ssh?: SshRule[];
 }
 
 /** The empty policy: everything allowed, nothing masked. */

@@ -1,4 +1,4 @@
-import { splitShellWords } from './shell-words';
+import { splitShellWords } from '../policy/shell-words';
 
 /** A legacy-protocol scp transfer as requested by an exec channel (`scp -t PATH` or `scp -f PATH`). */
 export interface ScpTransfer {

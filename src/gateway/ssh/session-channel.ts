@@ -1,7 +1,11 @@
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Client, ClientChannel, PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
+import type { HeldRequest } from '../approvals/approval-broker';
+import type { ApprovalBroker } from '../approvals/approval-broker';
 import type { Logger } from '../core/logger';
+import type { SshRequest } from '../policy/ssh-policy';
+import type { StatementDecision } from '../policy/policy-types';
 import { AsciicastWriter } from '../recording/asciicast-writer';
 import type { StoreApi } from '../store/store-api';
 import type { SshChannelKind } from '../store/ssh-repo';
@@ -10,6 +14,8 @@ import { SftpTap } from './sftp-tap';
 
 /** Exit status for channels the gateway ends itself (like ssh's own 255 for connection errors). */
 export const GATEWAY_EXIT_STATUS = 255;
+/** Exit status for a command refused by policy (a shell's "found but cannot execute"). */
+export const POLICY_EXIT_STATUS = 126;
 
 /** Environment variables an agent may pass upstream (`SendEnv`); everything else is refused. */
 const ALLOWED_ENV = /^(LANG|LC_[A-Z]+|TZ|TERM|COLORTERM)$/;
@@ -34,6 +40,12 @@ export interface ChannelHost {
   /** Write an audit event about this session. */
   auditEvent(kind: string, detail: Record<string, unknown>): void;
   channelClosed(ch: SessionChannel): void;
+  /** The policy's decision for a shell or command (allow when no policy is configured). */
+  decide(req: SshRequest): StatementDecision;
+  /** Where `approve` decisions are held; null = no approvals (an approve decision then denies). */
+  readonly approvals: ApprovalBroker | null;
+  readonly agentName: string;
+  readonly connectionName: string;
 }
 
 type ExitInfo = { code: number } | { signal: string; coreDumped: boolean; description: string };
@@ -62,6 +74,7 @@ export class SessionChannel {
   private bytesOut = 0;
   private finished = false;
   private upstreamDone = false;
+  private held: HeldRequest | null = null;
 
   constructor(
     private readonly host: ChannelHost,
@@ -133,6 +146,8 @@ export class SessionChannel {
     const refusal = this.host.refusal();
     if (refusal) return this.failWith(refusal.message, refusal.reason);
     if (!this.openRecording(kind, command)) return;
+    if (kind !== 'sftp' && !(await this.checkPolicy(kind === 'shell' ? { kind: 'shell' } : { kind: 'exec', command: command! }))) return;
+    if (this.finished) return;
 
     let client: Client;
     try {
@@ -153,6 +168,67 @@ export class SessionChannel {
       return;
     }
     this.relay(stream, up);
+  }
+
+  /** Apply the policy to a shell or command: allow, block (exit 126), or hold for a human. True = go ahead. */
+  private async checkPolicy(req: SshRequest): Promise<boolean> {
+    const what = req.kind === 'shell' ? '(interactive shell)' : req.command;
+    let d: StatementDecision;
+    try {
+      d = this.host.decide(req);
+    } catch (err) {
+      this.host.log.error('ssh policy decision failed; refusing', { err });
+      this.failWith('the policy could not be evaluated, so this is refused', 'policy_error', POLICY_EXIT_STATUS);
+      return false;
+    }
+    if (d.action === 'allow') return true;
+    if (d.action === 'block') {
+      this.host.auditEvent('command.blocked', { rule: d.rule, command: what, kind: this.kind, channel: this.channelId });
+      this.failWith(d.message, 'policy_blocked', POLICY_EXIT_STATUS);
+      return false;
+    }
+    const broker = this.host.approvals;
+    if (!broker) {
+      this.failWith(`${d.message}; no approver is available, so it is denied`, 'approval_unavailable', POLICY_EXIT_STATUS);
+      return false;
+    }
+    const rule = d.rule ?? '(policy)';
+    if (broker.sessionApproval(this.host.sessionId, rule)) return true;
+    const held = broker.request({
+      sessionId: this.host.sessionId,
+      agentName: this.host.agentName,
+      connectionName: this.host.connectionName,
+      protocol: 'ssh',
+      statement: what,
+      rule,
+      message: d.message,
+      timeoutMs: d.timeoutMs,
+    });
+    this.held = held;
+    this.note(`gatehouse: ${d.message}; waiting for approval (request ${held.id})\r\n`);
+    const outcome = await held.outcome;
+    this.held = null;
+    if (this.finished) return false;
+    if (outcome.status === 'approved') {
+      this.note(`gatehouse: approved by ${outcome.approval.decidedBy}\r\n`);
+      return true;
+    }
+    const why =
+      outcome.status === 'denied'
+        ? `denied by ${outcome.approval.decidedBy}${outcome.approval.reason ? `: ${outcome.approval.reason}` : ''}`
+        : outcome.status === 'timed_out'
+          ? 'no decision in time, so it is denied'
+          : outcome.status === 'gateway_stopped'
+            ? 'gatehouse stopped, so it is denied'
+            : 'withdrawn';
+    this.failWith(why, `approval_${outcome.status}`, POLICY_EXIT_STATUS);
+    return false;
+  }
+
+  /** Tell the agent something on stderr (recorded like any output). */
+  private note(text: string): void {
+    this.record(() => this.cast?.output(Buffer.from(text)));
+    this.stream?.stderr.write(text);
   }
 
   /** Create the .cast file (shell and exec) and the index row. Returns false after failing the channel. */
@@ -269,6 +345,7 @@ export class SessionChannel {
   /** The agent closed the channel or dropped the connection: close upstream, keep what was recorded. */
   clientGone(): void {
     if (this.finished) return;
+    this.held?.withdraw();
     this.up?.close();
     if (this.up && !this.upstreamDone) {
       this.host.auditEvent('session.aborted', { reason: 'client_closed', channel: this.channelId, kind: this.kind, bytesIn: this.bytesIn, bytesOut: this.bytesOut });
@@ -304,19 +381,25 @@ export class SessionChannel {
     });
   }
 
-  /** Tell the agent why on stderr, exit with 255, close the channel. */
-  private failWith(message: string, reason: string): void {
+  /** Tell the agent why on stderr, exit with `status` (default 255), close the channel. */
+  private failWith(message: string, reason: string, status = GATEWAY_EXIT_STATUS): void {
     const stream = this.stream;
     if (stream && !this.finished) {
+      const text = `gatehouse: ${message}\r\n`;
       try {
-        stream.stderr.write(`gatehouse: ${message}\r\n`);
-        stream.exit(GATEWAY_EXIT_STATUS);
+        this.cast?.output(Buffer.from(text));
+      } catch {
+        // The recording is what failed; the agent still gets the message.
+      }
+      try {
+        stream.stderr.write(text);
+        stream.exit(status);
         stream.end();
       } catch {
         // The agent is gone already.
       }
     }
-    this.finish(reason, GATEWAY_EXIT_STATUS);
+    this.finish(reason, status);
   }
 
   private finish(reason: string, gatewayExit?: number): void {

@@ -1,7 +1,9 @@
 import type { Server as NetServer, Socket } from 'node:net';
 import type { Server as SshServer } from 'ssh2';
 import { Server } from './ssh2-runtime';
+import type { ApprovalBroker } from '../approvals/approval-broker';
 import type { Logger } from '../core/logger';
+import type { CompiledPolicy } from '../policy/policy-engine';
 import type { SecretBox } from '../identity/secret-box';
 import type { AuditLog } from '../recording/audit-log';
 import type { Recorder } from '../recording/recorder';
@@ -29,6 +31,10 @@ export interface SshGatewayOptions {
   maxConnections?: number;
   /** Time for the upstream login (default 15 s). */
   upstreamTimeoutMs?: number;
+  /** The policy in force, read at every decision (absent: every command and shell is allowed). */
+  policy?: () => CompiledPolicy;
+  /** Holds `approve` decisions for a human (absent: they are denied). */
+  approvals?: ApprovalBroker;
 }
 
 /**
@@ -63,6 +69,8 @@ export class SshGateway {
       recordInput: opts.recordInput ?? false,
       maxRecordingBytes: opts.maxRecordingBytes ?? 16 * 1024 * 1024,
       upstreamTimeoutMs: opts.upstreamTimeoutMs ?? 15_000,
+      policy: opts.policy ?? null,
+      approvals: opts.approvals ?? null,
     };
     const max = opts.maxConnections ?? 500;
     // Keystrokes are tiny packets: without TCP_NODELAY, Nagle's algorithm would hold echoes back.

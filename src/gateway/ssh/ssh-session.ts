@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { AuthContext, Client, ClientInfo, Connection } from 'ssh2';
+import type { ApprovalBroker } from '../approvals/approval-broker';
 import type { Logger } from '../core/logger';
+import type { CompiledPolicy } from '../policy/policy-engine';
+import type { PolicySubject, StatementDecision } from '../policy/policy-types';
+import { decideSsh, type SshRequest } from '../policy/ssh-policy';
 import type { SecretBox } from '../identity/secret-box';
 import type { AuditLog } from '../recording/audit-log';
 import type { Recorder } from '../recording/recorder';
@@ -21,6 +25,9 @@ export interface SshSessionDeps {
   recordInput: boolean;
   maxRecordingBytes: number;
   upstreamTimeoutMs: number;
+  /** The policy in force (read at each decision, so a new policy reaches running sessions); null = allow all. */
+  policy: (() => CompiledPolicy) | null;
+  approvals: ApprovalBroker | null;
 }
 
 /** Authentication attempts allowed per connection before it is dropped. */
@@ -38,12 +45,13 @@ export class SshClientSession implements ChannelHost {
   agentId: string | null = null;
   connectionId: string | null = null;
   private agent: AgentRecord | null = null;
-  private connectionName: string | null = null;
+  private connectionLabel: string | null = null;
   private authMethod: string | null = null;
   private record: SessionRecord | null = null;
   private upstreamClient: Promise<Client> | null = null;
   private liveUpstream: Client | null = null;
   private refused: { message: string; reason: string } | null = null;
+  private subject: PolicySubject | null = null;
   private readonly failures: { method: string; reason: string; key?: string }[] = [];
   private readonly channels = new Set<SessionChannel>();
   private channelCount = 0;
@@ -96,6 +104,22 @@ export class SshClientSession implements ChannelHost {
     return this.deps.maxRecordingBytes;
   }
 
+  get approvals(): ApprovalBroker | null {
+    return this.deps.approvals;
+  }
+  get agentName(): string {
+    return this.agent?.name ?? '';
+  }
+  get connectionName(): string {
+    return this.connectionLabel ?? '';
+  }
+
+  decide(req: SshRequest): StatementDecision {
+    const policy = this.deps.policy;
+    if (!policy || !this.subject) return { action: 'allow', rule: null, message: '', timeoutMs: 0 };
+    return decideSsh(policy(), this.subject, req);
+  }
+
   refusal(): { message: string; reason: string } | null {
     return this.refused;
   }
@@ -119,7 +143,7 @@ export class SshClientSession implements ChannelHost {
       kind,
       actor: this.agent ? `agent:${this.agent.name}` : 'anonymous',
       agentName: this.agent?.name ?? null,
-      connectionName: this.connectionName,
+      connectionName: this.connectionLabel,
       sessionId: this.record ? this.sessionId : null,
       clientAddress: this.clientAddress,
       detail: { protocol: 'ssh', ...detail },
@@ -147,7 +171,7 @@ export class SshClientSession implements ChannelHost {
   private authenticate(ctx: AuthContext): void {
     const methods: ('publickey' | 'password')[] = ['publickey', 'password'];
     if (ctx.method === 'none') return ctx.reject(methods);
-    this.connectionName = parseLoginName(ctx.username).connectionName;
+    this.connectionLabel = parseLoginName(ctx.username).connectionName;
     let result;
     try {
       result = authenticateSshAgent(this.deps.store, ctx);
@@ -174,7 +198,7 @@ export class SshClientSession implements ChannelHost {
   /** Authenticated: check the connection and grant, then start the upstream login. */
   private ready(): void {
     const agent = this.agent!;
-    const name = this.connectionName ?? '';
+    const name = this.connectionLabel ?? '';
     const store = this.deps.store;
     const connection = store.connections.getByName(name);
     if (!connection || connection.kind !== 'ssh') {
@@ -217,6 +241,7 @@ export class SshClientSession implements ChannelHost {
     };
     this.deps.recorder.startSession(record);
     this.record = record;
+    this.subject = { connection: { name: connection.name, tags: connection.tags }, agent: { name: agent.name, tags: agent.tags } };
     this.log.info('ssh session started', { agent: agent.name, connection: connection.name, method: this.authMethod });
     this.upstreamClient = this.connectUpstream(connection);
     // Channels await it; a failure is reported to each of them (and audited once, below).
@@ -269,7 +294,7 @@ export class SshClientSession implements ChannelHost {
         kind: 'auth.failed',
         actor: 'anonymous',
         agentName: null,
-        connectionName: this.connectionName,
+        connectionName: this.connectionLabel,
         sessionId: null,
         clientAddress: this.clientAddress,
         detail: { protocol: 'ssh', reason: last.reason, attempts: this.failures },
@@ -277,6 +302,7 @@ export class SshClientSession implements ChannelHost {
       this.log.info('ssh authentication failed', { reason: last.reason, attempts: this.failures.length });
     }
     if (this.record) {
+      this.deps.approvals?.endSession(this.sessionId);
       try {
         this.deps.recorder.endSession(this.record, { endedAt: Date.now(), bytesIn: this.record.bytesIn, bytesOut: this.record.bytesOut, endReason: this.endReason ?? 'client_closed' });
       } catch (err) {
