@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { ContractError, type ConnectionTestResult, type GrantDto, type ServerInfoDto } from '../../src/shared/contract';
+import { agentSnippets, dialHost } from '../../src/renderer/src/screens/agents/agent-snippets';
+import { grantStatusAt, mergeGrant } from '../../src/renderer/src/screens/agents/grant-list';
+import { stageStates } from '../../src/renderer/src/screens/connections/connection-stages';
+import { formErrors, parseTags } from '../../src/renderer/src/form-helpers';
+
+// Pure helpers of the connections and agents screens.
+
+const info = (over: Partial<ServerInfoDto['listeners']> = {}): ServerInfoDto => ({
+  version: '0.1.0',
+  dataDir: '/d',
+  installationId: 'i',
+  listeners: { postgres: { host: '127.0.0.1', port: 6432 }, console: { host: '127.0.0.1', port: 7070 }, ssh: { host: '0.0.0.0', port: 2222 }, ...over },
+  tlsFingerprint: 'AB:CD',
+  sshHostKeyFingerprint: 'SHA256:xyz',
+});
+
+describe('agent snippets', () => {
+  it('gives psql, env and URL snippets for a postgres connection that name the agent, secret and connection', () => {
+    const s = agentSnippets({ info: info(), consoleHost: 'gw.local', agent: 'report-bot', secret: 'ghs_abc', connection: { name: 'shop', kind: 'postgres' } });
+    expect(s.map((x) => x.id)).toEqual(['psql', 'env', 'url']);
+    expect(s[0].text).toBe('psql "host=127.0.0.1 port=6432 dbname=shop user=report-bot password=ghs_abc sslmode=require"');
+    expect(s[1].text.split('\n')).toEqual([
+      'export PGHOST=127.0.0.1',
+      'export PGPORT=6432',
+      'export PGDATABASE=shop',
+      'export PGUSER=report-bot',
+      'export PGPASSWORD=ghs_abc',
+      'export PGSSLMODE=require',
+    ]);
+    expect(s[2].text).toBe('postgresql://report-bot:ghs_abc@127.0.0.1:6432/shop?sslmode=require');
+  });
+
+  it('gives an ssh snippet for an ssh connection, dialing the console host when ssh listens everywhere', () => {
+    const s = agentSnippets({ info: info(), consoleHost: 'gw.local', agent: 'ops', secret: 'x', connection: { name: 'web1', kind: 'ssh' } });
+    expect(s.map((x) => x.id)).toEqual(['ssh']);
+    expect(s[0].text).toBe('ssh -p 2222 -l ops@web1 gw.local');
+    expect(s[0].label).toContain('SHA256:xyz');
+  });
+
+  it('quotes values that a shell or libpq would split', () => {
+    const s = agentSnippets({ info: info(), consoleHost: 'h', agent: 'a', secret: "it's x", connection: { name: 'shop', kind: 'postgres' } });
+    expect(s[0].text).toContain("password='it\\'s x'");
+    expect(s[1].text).toContain(`PGPASSWORD='it'\\''s x'`);
+    expect(s[2].text).toContain('a:it\'s%20x@');
+  });
+
+  it('dials the listener host unless it listens on every interface', () => {
+    expect(dialHost('10.0.0.5', 'console')).toBe('10.0.0.5');
+    expect(dialHost('0.0.0.0', 'console')).toBe('console');
+    expect(dialHost('::', '')).toBe('127.0.0.1');
+  });
+});
+
+describe('form helpers', () => {
+  it('splits tags on commas and spaces, without empties or duplicates', () => {
+    expect(parseTags(' prod, pci  ai,,prod ')).toEqual(['prod', 'pci', 'ai']);
+    expect(parseTags('')).toEqual([]);
+  });
+  it('maps contract issues to fields', () => {
+    const e = formErrors(new ContractError('invalid', 'invalid input', [{ path: 'port', message: 'too big' }, { path: 'tags.0', message: 'too long' }, { path: 'port', message: 'second' }]));
+    expect(e).toEqual({ message: 'invalid input', fields: { port: 'too big', tags: 'too long' } });
+    expect(formErrors(new Error('down'))).toEqual({ message: 'down', fields: {} });
+  });
+});
+
+describe('connection test stages', () => {
+  const result = (ok: boolean, stage: ConnectionTestResult['stage']): ConnectionTestResult => ({ ok, stage, message: '', serverVersion: null, elapsedMs: 1 });
+  it('marks the stages before the failing one passed and the rest not reached', () => {
+    expect(stageStates(result(false, 'tls')).map((s) => s.state)).toEqual(['passed', 'passed', 'failed', 'not_reached', 'not_reached']);
+    expect(stageStates(result(false, 'dns'))[0].state).toBe('failed');
+    expect(stageStates(result(true, 'ok')).every((s) => s.state === 'passed')).toBe(true);
+  });
+});
+
+describe('grants', () => {
+  const g = (id: string, over: Partial<GrantDto> = {}): GrantDto => ({
+    id,
+    agentId: 'a',
+    agentName: 'bot',
+    connectionId: 'c',
+    connectionName: 'shop',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    expiresAt: '2026-01-01T02:00:00.000Z',
+    revokedAt: null,
+    status: 'active',
+    ...over,
+  });
+  it('merges a changed grant by id, new ones on top', () => {
+    expect(mergeGrant([g('1'), g('2')], g('2', { status: 'revoked' })).map((x) => x.status)).toEqual(['active', 'revoked']);
+    expect(mergeGrant([g('1')], g('3')).map((x) => x.id)).toEqual(['3', '1']);
+  });
+  it('shows an active grant as expired once its expiry passed', () => {
+    expect(grantStatusAt(g('1'), Date.parse('2026-01-01T01:59:59Z'))).toBe('active');
+    expect(grantStatusAt(g('1'), Date.parse('2026-01-01T02:00:00Z'))).toBe('expired');
+    expect(grantStatusAt(g('1', { expiresAt: null }), Date.parse('2030-01-01T00:00:00Z'))).toBe('active');
+    expect(grantStatusAt(g('1', { status: 'revoked' }), 0)).toBe('revoked');
+  });
+});
