@@ -478,6 +478,11 @@ export const commands = {
     input: z.object({ connection: z.string(), agent: z.string(), sql: z.string().max(1_000_000) }).strict(),
     output: PolicyCheckResult,
   },
+  /** Check a policy file without applying it (the console validates as you type); empty `errors` = valid. */
+  'policy.validate': {
+    input: z.object({ yaml: z.string().max(1_000_000) }).strict(),
+    output: z.object({ errors: z.array(z.object({ line: z.number(), column: z.number(), path: z.string(), message: z.string() })) }),
+  },
 } as const;
 
 export type CommandName = keyof typeof commands;

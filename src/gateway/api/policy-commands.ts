@@ -8,7 +8,7 @@ import type { PolicyRecord } from '../store/policies-repo';
 import type { ApiDeps, Handlers } from './api-types';
 import { currentPolicyRecord, loadCompiledPolicy, policySha256 } from './policy-loader';
 
-type Names = 'policy.get' | 'policy.apply' | 'policy.check';
+type Names = 'policy.get' | 'policy.apply' | 'policy.check' | 'policy.validate';
 
 const toDto = (r: PolicyRecord): PolicyVersionDto => ({
   version: r.version,
@@ -44,6 +44,11 @@ export function policyCommands(deps: ApiDeps): Handlers<Names> {
       const dto = toDto(rec);
       events.emit('policy.changed', dto);
       return dto;
+    },
+
+    'policy.validate': (input) => {
+      const parsed = parsePolicy(input.yaml);
+      return { errors: parsed.ok ? [] : parsed.errors };
     },
 
     'policy.check': async (input) => {
