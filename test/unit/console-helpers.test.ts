@@ -98,3 +98,16 @@ describe('grants', () => {
     expect(grantStatusAt(g('1', { status: 'revoked' }), 0)).toBe('revoked');
   });
 });
+
+describe('policy editor positions', () => {
+  it('turns a 1-based line and column into an offset, clamped to the line and the text', async () => {
+    const { offsetOf, policyFileName } = await import('../../src/renderer/src/screens/policy/text-position');
+    const text = 'version: 1\nrules:\n  - name: x\n';
+    expect(offsetOf(text, 1, 1)).toBe(0);
+    expect(offsetOf(text, 2, 1)).toBe(11);
+    expect(text.slice(offsetOf(text, 3, 5))).toBe('name: x\n');
+    expect(offsetOf(text, 2, 99)).toBe(17);
+    expect(offsetOf(text, 99, 1)).toBe(text.length);
+    expect(policyFileName(3)).toBe('gatehouse-policy-v3.yaml');
+  });
+});
