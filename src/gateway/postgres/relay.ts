@@ -16,6 +16,7 @@ import {
   rowsFromTag,
 } from './frontend-messages';
 import { MessageFramer, ProtocolViolation, typeSet, type FrameSink } from './message-framer';
+import { OutputBuilder } from './output-builder';
 import { raisingExtended, raisingQuery } from './policy-error';
 import { Backend, Frontend, SqlState } from './protocol-codes';
 import type { StatementGate } from './statement-gate';
@@ -280,7 +281,9 @@ export class PgRelay {
   }
 
   /** Server output being rebuilt message by message (some replies are dropped or masked), or null to forward chunks whole. */
-  private serverOut: Buffer[] | null = null;
+  private serverOut: OutputBuilder | null = null;
+  /** Reused for every rebuilt chunk. */
+  private readonly rebuilt = new OutputBuilder();
   /** Server messages waiting while a RowDescription's columns are looked up in the upstream catalog. */
   private serverHeld: { type: number; buf: Buffer; start: number; end: number }[] | null = null;
   /** Result shapes of prepared statements (for rows bound later without a new Describe). */
@@ -295,14 +298,15 @@ export class PgRelay {
     },
     passthrough: (buf, start, end) => {
       if (this.serverHeld) this.serverHeld.push({ type: -1, buf, start, end });
-      else this.serverOut?.push(buf.subarray(start, end));
+      else this.serverOut?.push(buf, start, end);
     },
   };
 
   /** One whole server message: track it, mask it, and add it to the output (unless dropped). */
   private serverMessage(type: number, buf: Buffer, start: number, end: number): void {
     const masker = this.masking?.masker;
-    let msg = buf.subarray(start, end);
+    const original = buf.subarray(start, end);
+    let msg = original;
     switch (type) {
       case -1:
         break;
@@ -365,7 +369,7 @@ export class PgRelay {
         if (this.serverOut && this.tracker.errorIsRefusal) {
           // The gateway's own refusal: drop the PL/pgSQL CONTEXT line that only describes how it was raised.
           this.tracker.error(readErrorCode(buf, start, end));
-          this.serverOut.push(withoutField(msg, 0x57 /* W: where */));
+          this.serverOut.pushBuffer(withoutField(msg, 0x57 /* W: where */));
           return;
         }
         this.tracker.error(readErrorCode(buf, start, end));
@@ -375,7 +379,8 @@ export class PgRelay {
         this.tracker.readyForQuery();
         break;
     }
-    this.serverOut?.push(msg);
+    if (msg === original) this.serverOut?.push(buf, start, end);
+    else this.serverOut?.pushBuffer(msg);
   }
 
   /** A RowDescription whose columns are known: set the masker's shape and start the preview. */
@@ -396,11 +401,11 @@ export class PgRelay {
       if (this.done) return;
       const backlog = this.serverHeld ?? [];
       this.serverHeld = null;
-      this.serverOut = [];
+      this.serverOut = new OutputBuilder();
       this.recordedInChunk = false;
       try {
         this.describeResult(msg, statement);
-        this.serverOut.push(msg);
+        this.serverOut.pushBuffer(msg);
         for (let i = 0; i < backlog.length; i++) {
           if (this.serverHeld) {
             (this.serverHeld as typeof backlog).push(...backlog.slice(i));
@@ -510,7 +515,7 @@ export class PgRelay {
     this.session.bytesOut += chunk.length;
     // Rebuild the output message by message while masking or while some reply must be dropped; otherwise
     // the chunk goes out as it came (no copies on the hot path).
-    this.serverOut = this.masking || this.tracker.rewritePending || this.serverHeld ? [] : null;
+    this.serverOut = this.masking || this.tracker.rewritePending || this.serverHeld ? this.rebuilt : null;
     try {
       this.fromServer.push(chunk, this.serverSink);
     } catch (err) {
@@ -539,8 +544,9 @@ export class PgRelay {
     this.serverOut = null;
     if (out === null) {
       if (whole) this.writeClient(whole, this.fromServer.atBoundary);
-    } else if (out.length > 0) {
-      this.writeClient(out.length === 1 ? out[0] : Buffer.concat(out), this.fromServer.atBoundary && !this.serverHeld);
+    } else {
+      const data = out.take();
+      if (data) this.writeClient(data, this.fromServer.atBoundary && !this.serverHeld);
     }
   }
 
@@ -548,6 +554,7 @@ export class PgRelay {
     if (err instanceof MaskingRefusal || (err as Error)?.name === 'MalformedMessage' || (err as Error)?.name === 'MaskingStateError') {
       // Fail closed: a result that can't be masked is not delivered.
       this.log.warn('result could not be masked; ending the session', { detail: (err as Error).message });
+      this.serverOut?.take(); // nothing of this chunk is delivered
       this.serverOut = null;
       this.finish('masking_failed', { severity: 'FATAL', code: SqlState.insufficientPrivilege, message: `gatehouse ended the session: ${(err as Error).message}` });
       return;
