@@ -111,3 +111,22 @@ describe('policy editor positions', () => {
     expect(policyFileName(3)).toBe('gatehouse-policy-v3.yaml');
   });
 });
+
+describe('overview activity', () => {
+  it('counts sessions and their statements per hour by agent, newest hour first, empty hours kept', async () => {
+    const { activityByHour } = await import('../../src/renderer/src/screens/overview/activity');
+    const base = { protocol: 'postgres' as const, connectionName: 'shop', clientAddress: '', tls: true, endedAt: null, bytesIn: 0, bytesOut: 0, endReason: null };
+    const s = (id: string, agentName: string, startedAt: string, statementCount: number) => ({ ...base, id, agentName, startedAt, statementCount });
+    const now = Date.parse('2026-01-01T12:30:00Z');
+    const r = activityByHour(
+      [s('1', 'b', '2026-01-01T12:05:00Z', 3), s('2', 'a', '2026-01-01T12:10:00Z', 2), s('3', 'a', '2026-01-01T10:59:59Z', 7), s('4', 'a', '2026-01-01T09:59:59Z', 100), s('5', 'a', '2026-01-01T13:00:00Z', 1)],
+      now,
+      3,
+    );
+    expect(r.agents).toEqual(['a', 'b']);
+    expect(r.rows.map((x) => new Date(x.hourStart).toISOString())).toEqual(['2026-01-01T12:00:00.000Z', '2026-01-01T11:00:00.000Z', '2026-01-01T10:00:00.000Z']);
+    expect(r.rows[0]).toMatchObject({ sessions: 2, statements: 5, byAgent: { a: { sessions: 1, statements: 2 }, b: { sessions: 1, statements: 3 } } });
+    expect(r.rows[1]).toMatchObject({ sessions: 0, statements: 0, byAgent: {} });
+    expect(r.rows[2]).toMatchObject({ sessions: 1, statements: 7 });
+  });
+});
