@@ -359,6 +359,10 @@ export const commands = {
         agent: z.string().optional(),
         connection: z.string().optional(),
         activeOnly: z.boolean().default(false),
+        /** Only sessions with a statement that policy blocked, held for approval, had values masked, or failed. */
+        decision: z.enum(['blocked', 'held', 'masked', 'errored']).optional(),
+        /** Only sessions whose client address or any statement's SQL contains this text (case-insensitive). */
+        text: z.string().min(1).max(200).optional(),
       })
       .strict(),
     output: z.object({ items: z.array(SessionDto), total: z.number() }),

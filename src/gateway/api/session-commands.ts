@@ -18,6 +18,8 @@ export function sessionCommands(deps: ApiDeps): Handlers<Names> {
         agentName: input.agent,
         connectionName: input.connection,
         activeOnly: input.activeOnly,
+        decision: input.decision,
+        text: input.text,
       });
       return { items: page.items.map(sessionToDto), total: page.total };
     },

@@ -133,6 +133,10 @@ export interface SessionListQuery {
   agentName?: string;
   connectionName?: string;
   activeOnly?: boolean;
+  /** Only sessions with a statement blocked / held / masked / errored. */
+  decision?: 'blocked' | 'held' | 'masked' | 'errored';
+  /** Only sessions whose client address or a statement's SQL contains this (case-insensitive). */
+  text?: string;
 }
 
 export interface SessionEnd {

@@ -39,6 +39,14 @@ const fromRow = (r: Row): SessionRecord => ({
   statementCount: r.statement_count,
 });
 
+/** The statements a session-list decision filter looks for. */
+const DECISION_SQL = {
+  blocked: "st.policy_action = 'block'",
+  held: "st.policy_action = 'approve'",
+  masked: 'st.masked_values > 0',
+  errored: 'st.error_code IS NOT NULL',
+} as const;
+
 /**
  * Recorded sessions, listed newest first with keyset paging. Names are stored as they were when the
  * session started, so history survives renames and removals.
@@ -110,13 +118,24 @@ export class SqliteSessionsRepo implements SessionsRepo {
       filter.push('connection_name = @connection');
       params.connection = q.connectionName;
     }
-    const total = this.shapes
-      .get<Record<string, unknown>, { n: number }>(
-        `SELECT coalesce(sum(${q.activeOnly ? 'open' : 'total'}), 0) AS n FROM session_counts ${where(filter)}`,
-      )
-      .get(params)!.n;
+    // Decision and text filters look into the statements; their totals are counted, not read from session_counts.
+    const deep: string[] = [];
+    if (q.decision) deep.push(`EXISTS (SELECT 1 FROM statements st WHERE st.session_id = sessions.id AND ${DECISION_SQL[q.decision]})`);
+    if (q.text) {
+      deep.push(`(instr(lower(client_addr), @text) > 0 OR EXISTS (SELECT 1 FROM statements st WHERE st.session_id = sessions.id AND instr(lower(st.sql), @text) > 0))`);
+      params.text = q.text.toLowerCase();
+    }
+    const total = deep.length
+      ? this.shapes
+          .get<Record<string, unknown>, { n: number }>(`SELECT count(*) AS n FROM sessions ${where([...filter, ...deep, ...(q.activeOnly ? ['ended_at IS NULL'] : [])])}`)
+          .get(params)!.n
+      : this.shapes
+          .get<Record<string, unknown>, { n: number }>(
+            `SELECT coalesce(sum(${q.activeOnly ? 'open' : 'total'}), 0) AS n FROM session_counts ${where(filter)}`,
+          )
+          .get(params)!.n;
 
-    const page = [...filter];
+    const page = [...filter, ...deep];
     if (q.activeOnly) page.push('ended_at IS NULL');
     if (q.before !== undefined) {
       const anchor = this.byId.get(q.before);
