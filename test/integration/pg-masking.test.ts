@@ -156,6 +156,15 @@ describe('value detectors are the backstop where a column rule cannot see', () =
     noRaw(text.stdout + csv.stdout);
   });
 
+  it('COPY with its own CSV options and a column list keeps the format while masking', async () => {
+    const r = await runTool('psql', [dsn, '-X', '-c', "COPY customers (id, notes, email) TO STDOUT WITH (FORMAT csv, DELIMITER ';', QUOTE '''')"]);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    for (const line of lines) expect(line.split(';')).toHaveLength(3);
+    expect(lines.map((l) => l.split(';')[0]).sort()).toEqual(['1', '2']);
+    noRaw(r.stdout);
+  });
+
   it('values echoed in ERROR details and NOTICEs', async () => {
     await expect(q(`INSERT INTO customers (id, email) SELECT 9, email FROM customers WHERE id = 1`)).rejects.toSatisfy((err: { detail?: string; message: string }) => {
       expect(err.detail).toMatch(/already exists/);

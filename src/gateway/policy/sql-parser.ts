@@ -24,6 +24,14 @@ export interface CopyInfo {
   target: 'stdio' | 'file' | 'program';
   /** The server file name or program command line. */
   path?: string;
+  /** Data format and its options as written (what a result masker needs to split COPY data into fields). */
+  format: 'text' | 'csv' | 'binary';
+  delimiter?: string;
+  null?: string;
+  quote?: string;
+  escape?: string;
+  /** The column list, when one was given. */
+  columns?: string[];
 }
 
 /** One statement of a query string, as policy sees it. */
@@ -239,6 +247,9 @@ const WRITE_FIELDS: Record<string, readonly string[]> = {
   CreateStatsStmt: [],
 };
 
+/** Settings whose change is a role change (SET ROLE, SET SESSION AUTHORIZATION). */
+const ROLE_SETTINGS = new Set(['role', 'session_authorization']);
+
 const TABLE_LIKE_DROPS = new Set(['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE', 'OBJECT_SEQUENCE']);
 
 /** Walks one statement's tree, filling a Collector. */
@@ -316,6 +327,11 @@ class Walker {
       }
     }
     if (this.executes) this.c.kinds.add(statementKind(type, n));
+    if (this.executes && type === 'VariableSetStmt' && ROLE_SETTINGS.has(String(n.name ?? '').toLowerCase())) {
+      // SET ROLE, SET SESSION AUTHORIZATION and their RESETs change who the statements after them run as;
+      // so does ALTER DATABASE ... SET role for later sessions (its SET is walked here as a nested statement).
+      this.c.kinds.add('set role');
+    }
     if (type === 'ExecuteStmt' && n.name) this.c.executes.add(String(n.name));
 
     if (this.executes && (type === 'DeleteStmt' || type === 'UpdateStmt') && !filtersRows(n.whereClause)) {
@@ -346,6 +362,8 @@ class Walker {
       if (name) this.c.functions.add(name);
     }
 
+    if (this.executes) this.alsoRead(type, n);
+
     const scope = n.withClause ? this.withClause(n.withClause, outer) : outer;
     const writeFields = WRITE_FIELDS[type] ?? [];
     const writesCopy = type === 'CopyStmt' && n.is_from === true;
@@ -357,6 +375,72 @@ class Walker {
       }
       const write = writeFields.includes(k) || (writesCopy && k === 'relation');
       this.value(n[k], scope, write);
+    }
+  }
+
+  /**
+   * Targets that are read as well as written, so a rule on reading a table can't be dodged by a write
+   * or a DDL change: UPDATE/DELETE/MERGE (and INSERT with RETURNING or ON CONFLICT) read their target
+   * rows; renaming, moving, re-parenting, re-owning, granting or putting rules, triggers or policies on
+   * a table opens new ways to read it; renaming or re-owning a schema does so for every table in it
+   * (named "schema.*", which every table pattern of that schema matches). A view's base tables count as
+   * written: a simple view is updatable, and writes through it reach them.
+   */
+  private alsoRead(type: string, n: Record<string, any>): void {
+    const both = (name: string) => {
+      if (!name) return;
+      this.c.read.add(name);
+      this.c.written.add(name);
+    };
+    switch (type) {
+      case 'UpdateStmt':
+      case 'DeleteStmt':
+      case 'MergeStmt':
+        if (n.relation) this.c.read.add(rangeVarName(n.relation));
+        return;
+      case 'InsertStmt':
+        if (n.relation && (n.returningList?.length || n.onConflictClause)) this.c.read.add(rangeVarName(n.relation));
+        return;
+      case 'AlterTableStmt':
+      case 'RenameStmt':
+      case 'AlterObjectSchemaStmt':
+      case 'AlterOwnerStmt':
+      case 'RuleStmt':
+      case 'CreateTrigStmt':
+      case 'ClusterStmt':
+        if (n.relation) both(rangeVarName(n.relation));
+        if ((type === 'RenameStmt' || type === 'AlterOwnerStmt') && (n.renameType ?? n.objectType) === 'OBJECT_SCHEMA') {
+          const schema = type === 'RenameStmt' ? n.subname : n.object?.String?.sval;
+          if (schema) both(`${schema}.*`);
+        }
+        return;
+      case 'CreatePolicyStmt':
+      case 'AlterPolicyStmt':
+        if (n.table) both(rangeVarName(n.table));
+        return;
+      case 'GrantStmt':
+        if (n.objtype !== 'OBJECT_TABLE' && n.objtype !== 'OBJECT_SEQUENCE') return;
+        for (const o of n.objects ?? []) {
+          if (o?.RangeVar) both(rangeVarName(o.RangeVar));
+          else if (n.targtype === 'ACL_TARGET_ALL_IN_SCHEMA' && o?.String?.sval) both(`${o.String.sval}.*`);
+        }
+        return;
+      case 'AlterDatabaseSetStmt':
+      case 'AlterRoleSetStmt': {
+        // A stored default for later sessions (the gateway assumes they start on the default search_path).
+        const set = n.setstmt;
+        const name = String(set?.name ?? '').toLowerCase();
+        if (ROLE_SETTINGS.has(name)) this.c.kinds.add('set role');
+        if (name === 'search_path' && Array.isArray(set.args)) {
+          for (const a of set.args) for (const schema of constText(a).split(',')) if (schema.trim()) both(`${schema.trim()}.*`);
+        }
+        return;
+      }
+      case 'ViewStmt': {
+        const inner = analyzeNested(n.query);
+        for (const t of inner?.tablesRead ?? []) this.c.written.add(t);
+        return;
+      }
     }
   }
 
@@ -429,6 +513,7 @@ function analyzeStatement(type: string, n: Record<string, any>, text: string): S
         direction: n.is_from ? 'from' : 'to',
         target: n.is_program ? 'program' : n.filename ? 'file' : 'stdio',
         ...(n.filename ? { path: String(n.filename) } : {}),
+        ...copyOptions(n),
       } satisfies CopyInfo;
       break;
     case 'ExplainStmt': {
@@ -540,3 +625,33 @@ export function describeAnalysis(a: SqlAnalysis): string {
 }
 
 export { objectKindName };
+
+/** COPY's format options (WITH (FORMAT csv, DELIMITER ';', ...) and the legacy CSV / BINARY keywords). */
+function copyOptions(n: Record<string, any>): Pick<CopyInfo, 'format' | 'delimiter' | 'null' | 'quote' | 'escape' | 'columns'> {
+  const out: Pick<CopyInfo, 'format' | 'delimiter' | 'null' | 'quote' | 'escape' | 'columns'> = { format: 'text' };
+  for (const o of n.options ?? []) {
+    const d = o?.DefElem;
+    if (!d) continue;
+    const value = d.arg?.String?.sval ?? d.arg?.Boolean?.boolval;
+    switch (d.defname) {
+      case 'format':
+        if (value === 'csv' || value === 'binary' || value === 'text') out.format = value;
+        break;
+      case 'csv': // legacy `COPY ... CSV`
+        out.format = 'csv';
+        break;
+      case 'binary': // legacy `COPY ... BINARY`
+        out.format = 'binary';
+        break;
+      case 'delimiter':
+      case 'null':
+      case 'quote':
+      case 'escape':
+        if (typeof value === 'string') out[d.defname as 'delimiter'] = value;
+        break;
+    }
+  }
+  const cols = (n.attlist ?? []).map((c: any) => c?.String?.sval).filter((c: unknown): c is string => typeof c === 'string');
+  if (cols.length) out.columns = cols;
+  return out;
+}

@@ -23,7 +23,8 @@ import type { StatementGate } from './statement-gate';
 import { StatementTracker, type PolicyMark, type TrackedStatement } from './statement-tracker';
 import type { HeldRequest } from '../approvals/approval-broker';
 import type { StatementDecision } from '../policy/policy-types';
-import type { ResultMasker, ResultShape } from '../policy/masking/result-masker';
+import type { CopyTextOptions, ResultMasker, ResultShape } from '../policy/masking/result-masker';
+import { analyzeSql } from '../policy/sql-parser';
 
 /** Column names resolved from the upstream catalog, for column rules written as table.column. */
 export interface ColumnCatalog {
@@ -190,7 +191,8 @@ export class PgRelay {
    */
   private gateStatement(sql: string, protocol: 'simple' | 'extended', type: number, buf: Buffer, start: number, end: number, name?: string): PolicyMark | null | typeof HELD_OR_REFUSED {
     const gate = this.gate!;
-    const d = gate.decide(sql);
+    // A named Parse is also decided on what the name held before (it stays in force if this Parse fails).
+    const d = gate.decide(sql, name || undefined);
     if (d.action === 'allow') {
       gate.forwarded(sql, name || undefined);
       return null;
@@ -345,7 +347,7 @@ export class PgRelay {
         }
         break;
       case Backend.copyOutResponse:
-        if (masker && masker.copyOutResponse(msg) === 'refuse') {
+        if (masker && masker.copyOutResponse(msg, copyOptionsOf(this.tracker.currentSql)) === 'refuse') {
           throw new MaskingRefusal('binary COPY output cannot be masked; use COPY ... TO STDOUT in text or CSV format');
         }
         break;
@@ -645,6 +647,25 @@ function withoutField(msg: Buffer, field: number): Buffer {
   const out = Buffer.concat(parts);
   out.writeInt32BE(out.length - 1, 1);
   return out;
+}
+
+/**
+ * How the data of the COPY ... TO STDOUT being answered is written (text or CSV, delimiter, NULL string,
+ * quoting, column list), read from the statement with the parser; text with defaults when unknown.
+ */
+function copyOptionsOf(sql: string | null): CopyTextOptions & { columns?: readonly string[] } {
+  const a = sql === null ? null : analyzeSql(sql);
+  const copy = a?.ok ? a.statements.find((s) => s.copy?.direction === 'to' && s.copy.target === 'stdio')?.copy : undefined;
+  if (!copy) return { format: 'text' };
+  const { delimiter, null: nullString, quote, escape, columns } = copy;
+  return {
+    format: copy.format === 'csv' ? 'csv' : 'text',
+    ...(delimiter !== undefined ? { delimiter } : {}),
+    ...(nullString !== undefined ? { null: nullString } : {}),
+    ...(quote !== undefined ? { quote } : {}),
+    ...(escape !== undefined ? { escape } : {}),
+    ...(columns ? { columns } : {}),
+  };
 }
 
 /** A result the masker must not let through (binary COPY while masking). */

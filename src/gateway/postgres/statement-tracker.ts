@@ -125,6 +125,11 @@ export class StatementTracker {
     return this.injectedPending > 0 || this.refusalsPending > 0;
   }
 
+  /** The SQL of the statement the server is answering now (null between statements). */
+  get currentSql(): string | null {
+    return this.peek()?.stmt?.sql ?? null;
+  }
+
   /** Whether the next ErrorResponse answers a refused statement (the gateway's own error). */
   get errorIsRefusal(): boolean {
     return this.peek()?.stmt?.refused === true;
