@@ -120,10 +120,23 @@ describe('statement kinds', () => {
   });
 
   it('describes COPY direction and target', () => {
-    expect(one('COPY t FROM STDIN').copy).toEqual({ direction: 'from', target: 'stdio' });
-    expect(one('COPY t TO STDOUT').copy).toEqual({ direction: 'to', target: 'stdio' });
-    expect(one("COPY t FROM '/etc/passwd'").copy).toEqual({ direction: 'from', target: 'file', path: '/etc/passwd' });
-    expect(one("COPY t TO PROGRAM 'curl x'").copy).toEqual({ direction: 'to', target: 'program', path: 'curl x' });
+    expect(one('COPY t FROM STDIN').copy).toEqual({ direction: 'from', target: 'stdio', format: 'text' });
+    expect(one('COPY t TO STDOUT').copy).toEqual({ direction: 'to', target: 'stdio', format: 'text' });
+    expect(one("COPY t FROM '/etc/passwd'").copy).toEqual({ direction: 'from', target: 'file', path: '/etc/passwd', format: 'text' });
+    expect(one("COPY t TO PROGRAM 'curl x'").copy).toEqual({ direction: 'to', target: 'program', path: 'curl x', format: 'text' });
+    // Format options, as the result masker needs them to split COPY data into fields.
+    expect(one("COPY t (a, b) TO STDOUT WITH (FORMAT csv, DELIMITER ';', NULL 'N', QUOTE '''', ESCAPE '\\')").copy).toEqual({
+      direction: 'to',
+      target: 'stdio',
+      format: 'csv',
+      delimiter: ';',
+      null: 'N',
+      quote: "'",
+      escape: '\\',
+      columns: ['a', 'b'],
+    });
+    expect(one('COPY t TO STDOUT CSV').copy?.format).toBe('csv');
+    expect(one('COPY t TO STDOUT WITH (FORMAT binary)').copy?.format).toBe('binary');
     expect(one("COPY t FROM PROGRAM 'id'").copy).toMatchObject({ direction: 'from', target: 'program' });
     expect(one('COPY (SELECT * FROM secret) TO STDOUT').tablesRead).toEqual(['secret']);
     expect(one('COPY t FROM STDIN').tablesWritten).toEqual(['t']);
