@@ -546,7 +546,7 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
       perAgent: [...agents.values()]
         .map(({ connectionSet, ...a }) => ({ ...a, connections: [...connectionSet].sort() }))
         .sort((x, y) => y.statements - x.statements || x.agent.localeCompare(y.agent)),
-      perDay: [...days.entries()].sort(([x], [y]) => x.localeCompare(y)).map(([day, d]) => ({ day, ...d })),
+      perDay: everyDay(scope.start, scope.end, days),
       entitlements: entitlements.map((r) => ({ ...r, decided_at: iso(r.decided_at) })),
       reviews: reviews.map((r) => {
         const items = entitlements.filter((e) => e.review_id === r.id);
@@ -600,4 +600,16 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
     audit: { firstEventId: seg.first, lastEventId: seg.last, events: counts.auditEvents, checkpoints: counts.checkpoints, anchorHash: seg.anchorHash, headHash },
     files: [...files, sums],
   };
+}
+
+/** Activity per day over the whole period (quiet days as zero), or only the active days of a period over 400 days. */
+function everyDay(start: number, end: number, days: Map<string, { sessions: number; statements: number }>): { day: string; sessions: number; statements: number }[] {
+  const first = Date.parse(new Date(start).toISOString().slice(0, 10));
+  if ((end - first) / 86_400_000 > 400) return [...days.entries()].sort(([x], [y]) => x.localeCompare(y)).map(([day, d]) => ({ day, ...d }));
+  const out: { day: string; sessions: number; statements: number }[] = [];
+  for (let t = first; t <= end; t += 86_400_000) {
+    const day = new Date(t).toISOString().slice(0, 10);
+    out.push({ day, ...(days.get(day) ?? { sessions: 0, statements: 0 }) });
+  }
+  return out;
 }

@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
-import { Zip, ZipDeflate } from 'fflate';
+import { createDeflateRaw, crc32, deflateRawSync, type DeflateRaw } from 'node:zlib';
+import { Zip, type ZipInputFile } from 'fflate';
 
 /** A file written into the pack: its path in the zip, SHA-256 (hex) and size of its content. */
 export interface PackedFile {
@@ -24,6 +25,7 @@ export class PackWriter {
   private failure: Error | null = null;
   private open: PackEntry | null = null;
   private finished: Promise<void> | null = null;
+  private lastInput: NativeDeflateInput | null = null;
 
   constructor(
     private readonly file: string,
@@ -51,10 +53,10 @@ export class PackWriter {
   entry(path: string): PackEntry {
     this.check();
     if (this.open) throw new Error(`${this.open.path} is still being written`);
-    const deflate = new ZipDeflate(path, { level: this.opts.level ?? 6 });
-    deflate.mtime = this.opts.mtime;
-    this.zip.add(deflate);
-    const entry = new PackEntry(path, deflate, (f) => {
+    const input = new NativeDeflateInput(path, this.opts.level ?? 6, this.opts.mtime, (err) => (this.failure ??= err));
+    this.zip.add(input);
+    this.lastInput = input;
+    const entry = new PackEntry(path, input, (f) => {
       this.files.push(f);
       this.open = null;
     });
@@ -71,9 +73,11 @@ export class PackWriter {
     return f;
   }
 
-  /** Resolves when the output stream can take more (call between pages). */
+  /** Resolves when the compressor and the output stream can take more (call between pages). */
   async drained(): Promise<void> {
     this.check();
+    const input = this.open?.input;
+    if (input?.needsDrain) await input.drained();
     if (this.out.writableNeedDrain) await new Promise<void>((resolve) => this.out.once('drain', () => resolve()).once('error', () => resolve()));
     this.check();
   }
@@ -83,6 +87,8 @@ export class PackWriter {
     this.finished ??= (async () => {
       this.check();
       if (this.open) throw new Error(`${this.open.path} was not ended`);
+      await this.lastInput?.finished;
+      this.check();
       this.zip.end();
       await new Promise<void>((resolve, reject) => {
         if (this.out.closed) return resolve();
@@ -105,7 +111,7 @@ export class PackWriter {
   }
 }
 
-/** One entry being written: text or bytes in, hashed and deflated in chunks. */
+/** One entry being written: text or bytes in, hashed and compressed in chunks. */
 export class PackEntry {
   private readonly hash: Hash = createHash('sha256');
   private parts: (string | Uint8Array)[] = [];
@@ -114,7 +120,7 @@ export class PackEntry {
 
   constructor(
     readonly path: string,
-    private readonly deflate: ZipDeflate,
+    readonly input: NativeDeflateInput,
     private readonly onEnd: (f: PackedFile) => void,
   ) {}
 
@@ -122,27 +128,111 @@ export class PackEntry {
   write(content: string | Uint8Array): void {
     this.parts.push(content);
     this.pending += content.length;
-    if (this.pending >= FLUSH_BYTES) this.flush(false);
+    if (this.pending >= FLUSH_BYTES) this.flush();
   }
 
   /** Finish the entry; returns its hash and size. */
   end(): PackedFile {
-    this.flush(true);
+    this.input.end(this.flush(true));
     const f = { path: this.path, sha256: this.hash.digest('hex'), bytes: this.bytes };
     this.onEnd(f);
     return f;
   }
 
-  private flush(final: boolean): void {
+  /** Hash the gathered content and hand it on; at the end, return it instead (the input ends with it). */
+  private flush(final = false): Buffer | null {
+    if (!this.parts.length) return null;
     const chunk = this.parts.every((p) => typeof p === 'string')
       ? Buffer.from(this.parts.join(''), 'utf8')
       : Buffer.concat(this.parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
     this.parts = [];
     this.pending = 0;
-    if (chunk.length) {
-      this.hash.update(chunk);
-      this.bytes += chunk.length;
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    if (final) return chunk;
+    this.input.push(chunk);
+    return null;
+  }
+}
+
+/**
+ * A zip entry for fflate's streaming Zip whose DEFLATE runs in Node's zlib instead of fflate's JavaScript
+ * deflater. An entry that ends before its first 256 KiB (a session's recording, most files) is compressed
+ * in one synchronous call, with no stream and no zlib state left for the garbage collector; a bigger one
+ * streams through a zlib DeflateRaw, which works in libuv's thread pool while the export builds the next
+ * chunk on the JavaScript thread. fflate's Zip writes the headers, data descriptor (CRC-32 and sizes
+ * computed here) and central directory as for its own ZipDeflate.
+ */
+class NativeDeflateInput implements ZipInputFile {
+  readonly compression = 8;
+  readonly flag = 0;
+  crc = 0;
+  size = 0;
+  ondata!: ZipInputFile['ondata'];
+  /** Resolves when the compressed data has all been handed to the zip. */
+  finished: Promise<void> = Promise.resolve();
+  private z: DeflateRaw | null = null;
+
+  constructor(
+    readonly filename: string,
+    private readonly level: number,
+    readonly mtime: Date,
+    private readonly onError: (err: Error) => void,
+  ) {}
+
+  // Set by Zip.add before any data can arrive.
+  private emit(data: Uint8Array, final: boolean): void {
+    (this.ondata as (err: null, data: Uint8Array, final: boolean) => void)(null, data, final);
+  }
+
+  private stream(): DeflateRaw {
+    if (this.z) return this.z;
+    const z = (this.z = createDeflateRaw({ level: this.level }));
+    this.finished = new Promise<void>((resolve) => {
+      z.on('data', (chunk: Buffer) => this.emit(chunk, false));
+      z.on('end', () => {
+        this.emit(new Uint8Array(0), true);
+        resolve();
+      });
+      z.on('error', (err: Error) => {
+        this.onError(err);
+        resolve();
+      });
+    });
+    return z;
+  }
+
+  push(chunk: Buffer): void {
+    this.crc = crc32(chunk, this.crc);
+    this.size += chunk.length;
+    this.stream().write(chunk);
+  }
+
+  /** The last chunk (or null), then the end of the entry. */
+  end(last: Buffer | null): void {
+    if (last) {
+      this.crc = crc32(last, this.crc);
+      this.size += last.length;
     }
-    if (chunk.length || final) this.deflate.push(chunk, final);
+    if (this.z) {
+      this.z.end(last ?? undefined);
+      return;
+    }
+    this.emit(deflateRawSync(last ?? Buffer.alloc(0), { level: this.level }), true);
+  }
+
+  get needsDrain(): boolean {
+    return this.z?.writableNeedDrain ?? false;
+  }
+
+  drained(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (!this.z?.writableNeedDrain) return resolve();
+      this.z.once('drain', () => resolve());
+    });
+  }
+
+  terminate(): void {
+    this.z?.destroy();
   }
 }

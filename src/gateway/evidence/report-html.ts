@@ -61,7 +61,8 @@ function dailyChart(days: ReportData['perDay']): string {
   const pad = { l: 56, r: 12, t: 10, b: 28 };
   const max = Math.max(1, ...days.map((d) => d.statements));
   const maxS = Math.max(1, ...days.map((d) => d.sessions));
-  const bw = (w - pad.l - pad.r) / days.length;
+  // One slot per day of the period; a short period gets narrow bars rather than one wall of colour.
+  const bw = Math.min(36, (w - pad.l - pad.r) / days.length);
   const y = (v: number) => pad.t + (h - pad.t - pad.b) * (1 - v / max);
   const ys = (v: number) => pad.t + (h - pad.t - pad.b) * (1 - v / maxS);
   const bars = days
@@ -75,7 +76,7 @@ function dailyChart(days: ReportData['perDay']): string {
 <line x1="${pad.l}" y1="${h - pad.b}" x2="${w - pad.r}" y2="${h - pad.b}" stroke="#999"/>
 <text x="${pad.l - 6}" y="${pad.t + 8}" text-anchor="end">${num(max)}</text><text x="${pad.l - 6}" y="${h - pad.b}" text-anchor="end">0</text>
 ${bars}
-<text x="${pad.l}" y="${h - 8}">${esc(days[0].day)}</text><text x="${w - pad.r}" y="${h - 8}" text-anchor="end">${esc(days[days.length - 1].day)}</text>
+<text x="${pad.l}" y="${h - 8}">${esc(days[0].day)}</text><text x="${(pad.l + days.length * bw).toFixed(1)}" y="${h - 8}" text-anchor="end">${esc(days[days.length - 1].day)}</text>
 </svg>
 <p class="legend"><span style="background:#2f6fb3"></span>statements per day (scale 0–${num(max)}) <span style="background:#d68a1c;border-radius:50%"></span>sessions per day (scale 0–${num(maxS)})</p>`;
 }

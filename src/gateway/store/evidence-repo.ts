@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import { GENESIS_HASH } from './audit-chain';
 import type { Db } from './sql-helpers';
 
@@ -68,11 +69,20 @@ export interface EvidenceAuditRow {
  * whether this store has them.
  */
 export class SqliteEvidenceRepo {
+  private readonly prepared = new Map<string, Statement>();
+
   constructor(private readonly db: Db) {}
+
+  /** Prepare once per SQL text: an export runs the same page queries tens of thousands of times. */
+  private q(sql: string): Statement {
+    let st = this.prepared.get(sql);
+    if (!st) this.prepared.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
 
   /** Whether the store has this table (features added by later migrations). */
   hasTable(name: string): boolean {
-    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+    return this.q("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
   }
 
   /** The columns of a table, in order (empty when it doesn't exist). */
@@ -106,19 +116,17 @@ export class SqliteEvidenceRepo {
   /** Sessions that started in the period and scope, oldest first, one page after `after`. */
   sessionPage(scope: EvidenceScope, after: { startedAt: number; id: string } | null, limit: number): EvidenceSessionRow[] {
     const w = this.scopeWhere('agent_name', 'connection_name', scope);
-    return this.db
-      .prepare(
+    return this.q(
         `SELECT id, protocol, agent_name, connection_name, client_addr, tls, started_at, ended_at, bytes_in, bytes_out, end_reason, statement_count
          FROM sessions WHERE started_at BETWEEN @start AND @end ${w.sql}
            ${after ? 'AND (started_at > @afterAt OR (started_at = @afterAt AND id > @afterId))' : ''}
          ORDER BY started_at, id LIMIT @limit`,
-      )
-      .all({ start: scope.start, end: scope.end, ...w.params, afterAt: after?.startedAt, afterId: after?.id, limit }) as EvidenceSessionRow[];
+      ).all({ start: scope.start, end: scope.end, ...w.params, afterAt: after?.startedAt, afterId: after?.id, limit }) as EvidenceSessionRow[];
   }
 
   /** One page of a session's statements in order, after sequence number `afterSeq`. */
   statementPage(sessionId: string, afterSeq: number, limit: number): EvidenceStatementRow[] {
-    return this.db.prepare('SELECT * FROM statements WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(sessionId, afterSeq, limit) as EvidenceStatementRow[];
+    return this.q('SELECT * FROM statements WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(sessionId, afterSeq, limit) as EvidenceStatementRow[];
   }
 
   /**
@@ -139,7 +147,7 @@ export class SqliteEvidenceRepo {
   /** The recorded channels of an SSH session that have an asciicast file (empty without SSH recordings). */
   sshRecordings(sessionId: string): { channel_id: number; kind: string; command: string | null; file: string }[] {
     if (!this.hasTable('ssh_recordings')) return [];
-    return this.db.prepare('SELECT channel_id, kind, command, file FROM ssh_recordings WHERE session_id = ? AND file IS NOT NULL ORDER BY channel_id').all(sessionId) as {
+    return this.q('SELECT channel_id, kind, command, file FROM ssh_recordings WHERE session_id = ? AND file IS NOT NULL ORDER BY channel_id').all(sessionId) as {
       channel_id: number;
       kind: string;
       command: string | null;
