@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ContractError, type ConnectionTestResult, type GrantDto, type ServerInfoDto } from '../../src/shared/contract';
+import { ContractError, type ApprovalDto, type ConnectionTestResult, type GrantDto, type ServerInfoDto, type SessionDto, type StatementDto } from '../../src/shared/contract';
 import { agentSnippets, dialHost } from '../../src/renderer/src/screens/agents/agent-snippets';
 import { grantStatusAt, mergeGrant } from '../../src/renderer/src/screens/agents/grant-list';
 import { stageStates } from '../../src/renderer/src/screens/connections/connection-stages';
@@ -128,5 +128,67 @@ describe('overview activity', () => {
     expect(r.rows[0]).toMatchObject({ sessions: 2, statements: 5, byAgent: { a: { sessions: 1, statements: 2 }, b: { sessions: 1, statements: 3 } } });
     expect(r.rows[1]).toMatchObject({ sessions: 0, statements: 0, byAgent: {} });
     expect(r.rows[2]).toMatchObject({ sessions: 1, statements: 7 });
+  });
+});
+
+describe('session page and filters', () => {
+  const st = (over: Partial<StatementDto> = {}): StatementDto => ({
+    id: 1,
+    sessionId: 's',
+    seq: 1,
+    protocol: 'simple',
+    sql: 'select 1',
+    paramCount: 0,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    durationMs: 1,
+    commandTag: 'SELECT 1',
+    rows: 1,
+    errorCode: null,
+    policyAction: null,
+    policyRule: null,
+    approvalId: null,
+    maskedValues: null,
+    resultPreview: null,
+    ...over,
+  });
+  const ap = (status: ApprovalDto['status']) => ({ status }) as ApprovalDto;
+
+  it('badges a statement by what policy, the approver, the masker and the database did', async () => {
+    const { statementDecision } = await import('../../src/renderer/src/screens/sessions/statement-view');
+    expect(statementDecision(st(), undefined)).toBe('allowed');
+    expect(statementDecision(st({ policyAction: 'block', errorCode: '42501' }), undefined)).toBe('blocked');
+    expect(statementDecision(st({ policyAction: 'approve', approvalId: 'a' }), ap('approved'))).toBe('approved');
+    expect(statementDecision(st({ policyAction: 'approve', approvalId: 'a', errorCode: '42501' }), ap('denied'))).toBe('denied');
+    expect(statementDecision(st({ policyAction: 'approve', approvalId: 'a', errorCode: '57014' }), ap('timed_out'))).toBe('denied');
+    expect(statementDecision(st({ policyAction: 'approve', approvalId: 'a' }), ap('pending'))).toBe('held');
+    expect(statementDecision(st({ policyAction: 'approve', approvalId: 'a', errorCode: '42501' }), undefined)).toBe('denied');
+    expect(statementDecision(st({ maskedValues: 2 }), undefined)).toBe('masked');
+    expect(statementDecision(st({ maskedValues: 0, errorCode: '42P01' }), undefined)).toBe('error');
+  });
+
+  it('reads result previews and rejects anything else', async () => {
+    const { parsePreview } = await import('../../src/renderer/src/screens/sessions/statement-view');
+    expect(parsePreview('{"columns":["email","n"],"rows":[["a***@x.com",null],["b",2]]}')).toEqual({
+      columns: ['email', 'n'],
+      rows: [
+        ['a***@x.com', null],
+        ['b', '2'],
+      ],
+      truncated: false,
+    });
+    expect(parsePreview('{"columns":["a"],"rows":[],"truncated":true}')?.truncated).toBe(true);
+    for (const bad of [null, '', 'not json', '{"columns":1,"rows":[]}', '[]']) expect(parsePreview(bad)).toBeNull();
+  });
+
+  it('sends only the filters that are set and decides live sessions it can', async () => {
+    const { NO_FILTER, filterInput, sessionMatches } = await import('../../src/renderer/src/screens/sessions/session-filter');
+    expect(filterInput(NO_FILTER)).toEqual({});
+    expect(filterInput({ agent: 'a', connection: '', decision: 'held', text: '  users ' })).toEqual({ agent: 'a', decision: 'held', text: 'users' });
+    const s = { agentName: 'a', connectionName: 'shop' } as SessionDto;
+    expect(sessionMatches(NO_FILTER, s)).toBe('yes');
+    expect(sessionMatches({ ...NO_FILTER, agent: 'b' }, s)).toBe('no');
+    expect(sessionMatches({ ...NO_FILTER, connection: 'shop' }, s)).toBe('yes');
+    expect(sessionMatches({ ...NO_FILTER, agent: 'a', text: 'x' }, s)).toBe('unknown');
+    expect(sessionMatches({ ...NO_FILTER, agent: 'b', decision: 'masked' }, s)).toBe('no');
   });
 });

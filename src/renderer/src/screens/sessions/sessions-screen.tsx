@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useReducer, useState } from 'react';
-import type { SessionDto } from '../../../../shared/contract';
+import type { AgentDto, ConnectionDto, SessionDto } from '../../../../shared/contract';
 import { useClient, useEvent, useResync } from '../../contract-client/client-context';
 import { formatBytes, formatDuration, formatTime } from '../../format';
 import { useNow } from '../../hooks/use-now';
 import { initialSessions, sessionsReducer } from './live-sessions';
+import { NO_FILTER, filterInput, sessionMatches, type SessionFilter } from './session-filter';
 
 const PAGE = 100;
 
@@ -12,17 +13,38 @@ export function SessionsScreen({ onOpen }: { onOpen: (id: string) => void }) {
   const client = useClient();
   const [state, dispatch] = useReducer(sessionsReducer, initialSessions);
   const [loadingOlder, setLoadingOlder] = useState(false);
+  const [filter, setFilter] = useState<SessionFilter>(NO_FILTER);
+  // The text filter is applied after a pause in typing, not on every key.
+  const [applied, setApplied] = useState<SessionFilter>(NO_FILTER);
+  useEffect(() => {
+    const t = setTimeout(() => setApplied(filter), filter.text === applied.text ? 0 : 300);
+    return () => clearTimeout(t);
+  }, [filter, applied.text]);
+  const [unseen, setUnseen] = useState(0);
+  const [choices, setChoices] = useState<{ agents: AgentDto[]; connections: ConnectionDto[] }>({ agents: [], connections: [] });
+  useEffect(() => {
+    Promise.all([client.call('agents.list', {}), client.call('connections.list', {})]).then(
+      ([agents, connections]) => setChoices({ agents, connections }),
+      () => {},
+    );
+  }, [client]);
 
   const load = useCallback(() => {
     dispatch({ type: 'load' });
-    client.call('sessions.list', { limit: PAGE }).then(
+    setUnseen(0);
+    client.call('sessions.list', { limit: PAGE, ...filterInput(applied) }).then(
       (page) => dispatch({ type: 'loaded', items: page.items, total: page.total }),
       (err: Error) => dispatch({ type: 'failed', error: err.message }),
     );
-  }, [client]);
+  }, [client, applied]);
   useEffect(load, [load]);
   useResync(load);
-  const onSession = (session: SessionDto) => dispatch({ type: 'event', session });
+  const onSession = (session: SessionDto) => {
+    const m = sessionMatches(applied, session);
+    const listed = state.items.some((s) => s.id === session.id);
+    if (m === 'yes' || listed) dispatch({ type: 'event', session });
+    else if (m === 'unknown') setUnseen((n) => n + 1);
+  };
   useEvent('session.started', onSession);
   useEvent('session.updated', onSession);
   useEvent('session.ended', onSession);
@@ -32,7 +54,7 @@ export function SessionsScreen({ onOpen }: { onOpen: (id: string) => void }) {
     if (!last) return;
     setLoadingOlder(true);
     client
-      .call('sessions.list', { limit: PAGE, before: last.id })
+      .call('sessions.list', { limit: PAGE, before: last.id, ...filterInput(applied) })
       .then((page) => dispatch({ type: 'older', items: page.items }), (err: Error) => dispatch({ type: 'failed', error: err.message }))
       .finally(() => setLoadingOlder(false));
   };
@@ -44,16 +66,54 @@ export function SessionsScreen({ onOpen }: { onOpen: (id: string) => void }) {
       <header className="screen-header">
         <h1 id="sessions-title">Sessions</h1>
         <span className="muted">
-          {state.total} recorded · {live} live
+          {state.total.toLocaleString()} {filterInput(applied) && Object.keys(filterInput(applied)).length ? 'matching' : 'recorded'} · {live} live
         </span>
       </header>
+      <form className="filters" role="search" aria-label="Filter sessions" onSubmit={(e) => e.preventDefault()}>
+        <select value={filter.agent} onChange={(e) => setFilter({ ...filter, agent: e.target.value })} aria-label="Agent">
+          <option value="">All agents</option>
+          {choices.agents.map((a) => (
+            <option key={a.id}>{a.name}</option>
+          ))}
+        </select>
+        <select value={filter.connection} onChange={(e) => setFilter({ ...filter, connection: e.target.value })} aria-label="Connection">
+          <option value="">All connections</option>
+          {choices.connections.map((c) => (
+            <option key={c.id}>{c.name}</option>
+          ))}
+        </select>
+        <select value={filter.decision} onChange={(e) => setFilter({ ...filter, decision: e.target.value as SessionFilter['decision'] })} aria-label="Decision">
+          <option value="">Any decision</option>
+          <option value="blocked">With blocked statements</option>
+          <option value="held">With held statements</option>
+          <option value="masked">With masked results</option>
+          <option value="errored">With errors</option>
+        </select>
+        <input type="search" value={filter.text} onChange={(e) => setFilter({ ...filter, text: e.target.value })} placeholder="SQL or client address contains…" aria-label="Text" />
+        {Object.keys(filterInput(filter)).length > 0 && (
+          <button type="button" className="link" onClick={() => setFilter(NO_FILTER)}>
+            Clear filters
+          </button>
+        )}
+        {unseen > 0 && (
+          <button type="button" className="secondary slim" onClick={load}>
+            {unseen} new session{unseen === 1 ? '' : 's'} — refresh to filter
+          </button>
+        )}
+      </form>
       {state.status === 'error' && (
         <p className="error" role="alert">
           Could not load sessions: {state.error} <button className="link" onClick={load}>Try again</button>
         </p>
       )}
       {state.status === 'loading' && <p className="muted">Loading sessions…</p>}
-      {state.status === 'ready' && state.items.length === 0 && (
+      {state.status === 'ready' && state.items.length === 0 && Object.keys(filterInput(applied)).length > 0 && (
+        <div className="empty">
+          <p>No session matches these filters.</p>
+          <p className="muted">Widen them or clear them to see every recorded session.</p>
+        </div>
+      )}
+      {state.status === 'ready' && state.items.length === 0 && Object.keys(filterInput(applied)).length === 0 && (
         <div className="empty">
           <p>No sessions yet.</p>
           <p className="muted">
