@@ -255,6 +255,84 @@ describe('PREPARE and EXECUTE through SqlSessionState', () => {
   });
 });
 
+describe('a DEALLOCATE or Close may fail upstream: what a name held before stays in view', () => {
+  const policy = compile('version: 1\nrules:\n  - { name: no-delete, match: { kinds: [delete] }, action: block }\n');
+
+  it('EXECUTE after DEALLOCATE + re-PREPARE is decided on both statements', () => {
+    const state = new SqlSessionState();
+    state.recordPrepared('p', analyzeSql('DELETE FROM t WHERE id = 1'));
+    state.apply(analyzeSql('DEALLOCATE p'));
+    expect(decideSql(policy, BOT, 'EXECUTE p', state).action).toBe('block');
+    state.apply(analyzeSql('PREPARE p AS SELECT 1'));
+    expect(decideSql(policy, BOT, 'EXECUTE p', state)).toMatchObject({ action: 'block', rule: 'no-delete' });
+  });
+
+  it('a named Parse is decided on what the name held before a Close', () => {
+    const state = new SqlSessionState();
+    state.recordPrepared('w', analyzeSql('DELETE FROM t WHERE id = 1'));
+    state.forget('w');
+    expect(decideSql(policy, BOT, 'SELECT 1', state, 'w')).toMatchObject({ action: 'block', rule: 'no-delete' });
+    expect(decideSql(policy, BOT, 'SELECT 1', state, 'other').action).toBe('allow');
+  });
+
+  it('past the memory bound, a name whose history was dropped is refused when used again', () => {
+    const state = new SqlSessionState();
+    state.recordPrepared('first', analyzeSql('SELECT 1'));
+    state.forget('first');
+    for (let i = 0; i < 2100; i++) {
+      state.recordPrepared(`s${i}`, analyzeSql('SELECT 1'));
+      state.forget(`s${i}`);
+    }
+    expect(decideSql(policy, BOT, 'SELECT 2', state, 'first')).toMatchObject({ action: 'block', rule: null });
+    state.recordPrepared('first', analyzeSql('SELECT 2'));
+    expect(decideSql(policy, BOT, 'EXECUTE first', state)).toMatchObject({ action: 'block', rule: null });
+    // A fresh name is fine.
+    state.recordPrepared('fresh', analyzeSql('SELECT 2'));
+    expect(decideSql(policy, BOT, 'EXECUTE fresh', state).action).toBe('allow');
+  });
+});
+
+describe('destructive preset: role changes and code that runs unseen', () => {
+  const policy = compile('version: 1\npresets: [destructive]\n');
+  it.each(['SET ROLE boss', 'SET LOCAL ROLE boss', 'RESET ROLE', 'SET SESSION AUTHORIZATION boss', 'RESET SESSION AUTHORIZATION', "ALTER DATABASE app SET role = 'boss'"])(
+    '%s is blocked as a role change',
+    (sql) => {
+      const d = decideSql(policy, BOT, sql);
+      expect(d.action).toBe('block');
+      expect(d.message).toContain('role change');
+    },
+  );
+  it.each([
+    "CREATE FUNCTION public.lower(int) RETURNS int LANGUAGE sql AS 'SELECT 1'",
+    'CREATE OR REPLACE PROCEDURE p() LANGUAGE sql AS $$ SELECT 1 $$',
+    'CREATE OPERATOR public.=== (leftarg = int, rightarg = int, function = int4eq)',
+    'CREATE AGGREGATE a(int) (sfunc = int4pl, stype = int)',
+    'CREATE CAST (int AS text) WITH FUNCTION f(int)',
+    'ALTER FUNCTION f() RENAME TO lower',
+    'ALTER FUNCTION f() SET SCHEMA pg_temp',
+    'CREATE EXTENSION hstore',
+  ])('%s needs approval', (sql) => {
+    expect(decideSql(policy, BOT, sql).action).toBe('approve');
+  });
+  it('harmless settings and plain DDL stay allowed', () => {
+    for (const sql of ['SET search_path = app, public', 'RESET ALL', 'CREATE TABLE t (id int)', 'CREATE VIEW v AS SELECT 1', 'CREATE TYPE mood AS ENUM (\'a\')']) {
+      expect(decideSql(policy, BOT, sql).action, sql).toBe('allow');
+    }
+  });
+});
+
+describe('table rules see renamed schemas and views', () => {
+  const policy = compile('version: 1\nrules:\n  - { name: payroll, match: { tables: [public.payroll], access: read }, action: block }\n  - { name: pay-ro, match: { tables: [payments], access: write }, action: block }\n');
+  it.each([
+    ['ALTER SCHEMA public RENAME TO open', 'payroll'],
+    ['ALTER TABLE payroll RENAME TO x', 'payroll'],
+    ['UPDATE payroll SET salary = salary WHERE id > 0 RETURNING *', 'payroll'],
+    ['CREATE VIEW pv AS SELECT * FROM payments', 'pay-ro'],
+  ])('%s', (sql, rule) => {
+    expect(decideSql(policy, BOT, sql)).toMatchObject({ action: 'block', rule });
+  });
+});
+
 describe('destructive preset', () => {
   const policy = compile('version: 1\npresets: [destructive]\n');
   const block = [

@@ -215,19 +215,42 @@ describe('tables read and written', () => {
   it('writes: DML targets, INSERT ... SELECT, RETURNING, UPDATE ... FROM, MERGE', () => {
     const ins = one('INSERT INTO a SELECT * FROM b RETURNING (SELECT 1 FROM c)');
     expect(ins.tablesWritten).toEqual(['a']);
-    expect([...ins.tablesRead].sort()).toEqual(['b', 'c']);
+    // RETURNING reads the target's rows too (a rule on reading `a` must see it).
+    expect([...ins.tablesRead].sort()).toEqual(['a', 'b', 'c']);
+    expect(one('INSERT INTO a VALUES (1)').tablesRead).toEqual([]);
+    // UPDATE, DELETE and MERGE read the rows they change.
     const up = one('UPDATE a SET x = b.x FROM b WHERE a.id = b.id');
     expect(up.tablesWritten).toEqual(['a']);
-    expect(up.tablesRead).toEqual(['b']);
+    expect(up.tablesRead).toEqual(['a', 'b']);
     const m = one('MERGE INTO a USING b ON a.id = b.id WHEN MATCHED THEN UPDATE SET x = 1');
     expect(m.tablesWritten).toEqual(['a']);
-    expect(m.tablesRead).toEqual(['b']);
+    expect(m.tablesRead).toEqual(['a', 'b']);
     expect(one('TRUNCATE a, s.b').tablesWritten).toEqual(['a', 's.b']);
     expect(one('DROP TABLE a, s.b').tablesWritten).toEqual(['a', 's.b']);
     expect(one('ALTER TABLE s.a ADD COLUMN c int').tablesWritten).toEqual(['s.a']);
     expect(one('CREATE TABLE t2 AS SELECT * FROM t').tablesWritten).toEqual(['t2']);
     expect(one('SELECT * INTO t2 FROM t').tablesWritten).toEqual(['t2']);
     expect(one('GRANT SELECT ON s.t TO bob').tablesWritten).toEqual(['s.t']);
+  });
+
+  it('changes that open new ways to read a table count as reading it; a view writes through to its base tables', () => {
+    for (const sql of ['ALTER TABLE s.p RENAME TO q', 'ALTER TABLE s.p SET SCHEMA t', 'ALTER TABLE s.p INHERIT x', 'ALTER TABLE s.p OWNER TO bob', 'GRANT SELECT ON s.p TO bob']) {
+      const a = one(sql);
+      expect(a.tablesRead, sql).toContain('s.p');
+      expect(a.tablesWritten, sql).toContain('s.p');
+    }
+    expect(one('ALTER SCHEMA secrets RENAME TO open').tablesRead).toEqual(['secrets.*']);
+    expect(one('GRANT SELECT ON ALL TABLES IN SCHEMA secrets TO bob').tablesWritten).toEqual(['secrets.*']);
+    expect(one('ALTER DATABASE app SET search_path = secrets, public').tablesRead).toEqual(['secrets.*', 'public.*']);
+    const v = one('CREATE VIEW v AS SELECT * FROM payments JOIN orders USING (id)');
+    expect([...v.tablesWritten].sort()).toEqual(['orders', 'payments', 'v']);
+  });
+
+  it('role changes carry the kind "set role", wherever they are', () => {
+    for (const sql of ['SET ROLE boss', 'SET LOCAL ROLE boss', 'RESET ROLE', 'SET SESSION AUTHORIZATION boss', 'RESET SESSION AUTHORIZATION', "ALTER DATABASE app SET role = 'boss'"]) {
+      expect(one(sql).kinds, sql).toContain('set role');
+    }
+    expect(one('SET search_path = x').kinds).not.toContain('set role');
   });
 
   it('CTE names are not tables, with the right scoping', () => {

@@ -105,7 +105,8 @@ function qualifiedMatcher(patterns: readonly string[]): (name: string, searchPat
     const schema = dot < 0 ? null : full.slice(0, dot);
     const name = dot < 0 ? full : full.slice(dot + 1);
     return compiled.some((p) => {
-      if (!p.name.test(name)) return false;
+      // "schema.*" (a whole schema renamed or granted) stands for every table in it.
+      if (name !== '*' && !p.name.test(name)) return false;
       if (!p.schema) return true;
       if (schema !== null) return p.schema.test(schema);
       return searchPath === null || searchPath.some((s) => p.schema!.test(s));
@@ -189,12 +190,22 @@ const VERB: Record<PolicyAction, string> = { block: 'blocked', approve: 'approva
  * `session` is the relay's SqlSessionState for this client session (needed for EXECUTE and search_path;
  * without it, EXECUTE of any name counts as unknown).
  */
-export function decideSql(compiled: CompiledPolicy, subject: PolicySubject, sql: string, session?: SqlSessionState): StatementDecision {
-  return decideAnalysis(compiled, subject, analyzeSql(sql), session);
+export function decideSql(compiled: CompiledPolicy, subject: PolicySubject, sql: string, session?: SqlSessionState, preparedAs?: string): StatementDecision {
+  return decideAnalysis(compiled, subject, analyzeSql(sql), session, preparedAs);
 }
 
-/** decideSql for an analysis the caller already has. */
-export function decideAnalysis(compiled: CompiledPolicy, subject: PolicySubject, analysis: SqlAnalysis, session?: SqlSessionState): StatementDecision {
+/**
+ * decideSql for an analysis the caller already has. `preparedAs`: the name of a protocol-level Parse;
+ * the decision then also covers what that name held before (see SqlSessionState.history): when the
+ * name is still taken upstream the Parse fails and a later Bind runs the old statement.
+ */
+export function decideAnalysis(
+  compiled: CompiledPolicy,
+  subject: PolicySubject,
+  analysis: SqlAnalysis,
+  session?: SqlSessionState,
+  preparedAs?: string,
+): StatementDecision {
   if (compiled.broken !== null) {
     return { action: 'block', rule: null, message: `blocked: the gateway's policy could not be loaded (${compiled.broken})`, timeoutMs: DEFAULT_APPROVAL_TIMEOUT_MS };
   }
@@ -217,6 +228,14 @@ export function decideAnalysis(compiled: CompiledPolicy, subject: PolicySubject,
   for (const s of analysis.statements) {
     consider(decideStatement(s, s.summary, rules, presets, scratch.searchPath, scratch, 0));
     if (!single) scratch.applyStatement(s);
+  }
+  if (preparedAs && session) {
+    if (session.uncertain(preparedAs)) {
+      consider({ action: 'block', rule: null, message: `blocked: statement name "${preparedAs}" may still hold a statement deallocated earlier in this session that the gateway no longer remembers`, timeoutMs: DEFAULT_APPROVAL_TIMEOUT_MS });
+    }
+    for (const earlier of session.history(preparedAs)) {
+      consider(decideStatement(earlier, `${earlier.summary} (what "${preparedAs}" held before; it stays if this Parse fails)`, rules, presets, scratch.searchPath, scratch, 1));
+    }
   }
   if (!best) return allowDefault();
   const b: Candidate = best;
@@ -258,6 +277,9 @@ function decideStatement(
   if (s.prepare) consider(decideStatement(s.prepare.inner, label, rules, presets, searchPath, session, depth + 1));
   for (const name of s.executes) {
     const prepared = session?.lookup(name) ?? [];
+    if (session?.uncertain(name)) {
+      consider({ action: 'block', rule: null, message: `blocked: EXECUTE of "${name}", which may still run a statement deallocated earlier in this session that the gateway no longer remembers`, timeoutMs: DEFAULT_APPROVAL_TIMEOUT_MS });
+    }
     if (prepared.length === 0) {
       consider({ action: 'block', rule: null, message: `blocked: EXECUTE of "${name}", which this session has not prepared through the gateway`, timeoutMs: DEFAULT_APPROVAL_TIMEOUT_MS });
     }

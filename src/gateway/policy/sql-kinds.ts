@@ -164,6 +164,8 @@ export const KNOWN_KINDS: readonly string[] = [
     ...Object.values(TRANSACTION_KINDS),
     'set',
     'reset',
+    // Added to the kinds of SET/RESET ROLE, SET/RESET SESSION AUTHORIZATION and ALTER DATABASE ... SET role.
+    'set role',
     'fetch',
     'move',
     'vacuum',

@@ -130,7 +130,7 @@ export class ClientSession {
       upstream = await this.openUpstream(connection, params);
       clearTimeout(timer);
       const clientLeftover = reader.release();
-      this.startRelay(socket, connection, upstream, tls, clientLeftover);
+      this.startRelay(socket, connection, upstream, tls, clientLeftover, params);
     } catch (err) {
       clearTimeout(timer);
       upstream?.socket.destroy();
@@ -217,7 +217,7 @@ export class ClientSession {
     }
   }
 
-  private startRelay(socket: Socket | TLSSocket, connection: ConnectionRecord, upstream: Upstream, tls: boolean, clientLeftover: Buffer): void {
+  private startRelay(socket: Socket | TLSSocket, connection: ConnectionRecord, upstream: Upstream, tls: boolean, clientLeftover: Buffer, params: ReadonlyMap<string, string>): void {
     const { recorder, cancels } = this.deps;
     // The address actually connected to: a host name could resolve elsewhere for the cancel.
     const target = upstream.cancelTarget;
@@ -247,10 +247,14 @@ export class ClientSession {
 
     const agent = this.deps.store.agents.getById(record.agentId);
     const policy = this.deps.policy;
-    const sessionPolicy = policy?.engine.session({
-      agent: { name: record.agentName, tags: agent?.tags ?? [] },
-      connection: { name: connection.name, tags: connection.tags },
-    });
+    // The startup parameters go along: settings made there (role, search_path) are decided like SETs.
+    const sessionPolicy = policy?.engine.session(
+      {
+        agent: { name: record.agentName, tags: agent?.tags ?? [] },
+        connection: { name: connection.name, tags: connection.tags },
+      },
+      params,
+    );
     const gate =
       policy && sessionPolicy
         ? createSqlGate(sessionPolicy, policy.approvals, this.deps.audit, {

@@ -5,8 +5,11 @@ import type { StatementGate } from './statement-gate';
 
 /** One session's view of the policy in force (it follows `policy apply` while the session runs). */
 export interface SqlSessionPolicy {
-  /** Decide a Query's or Parse's SQL for this session (knows its SQL-level PREPARE names). Never throws. */
-  decide(sql: string): StatementDecision;
+  /**
+   * Decide a Query's or Parse's SQL for this session (knows its SQL-level PREPARE names). `preparedAs`:
+   * a named Parse's name (what the name held before counts too). Never throws.
+   */
+  decide(sql: string, preparedAs?: string): StatementDecision;
   /** A statement went ahead: remember what it prepared (`preparedAs`: a named Parse) or deallocated. */
   forwarded(sql: string, preparedAs?: string): void;
   /** A prepared statement was closed (protocol Close). */
@@ -19,7 +22,8 @@ export interface SqlSessionPolicy {
 
 /** The policy engine as the PostgreSQL gateway sees it. */
 export interface SqlPolicy {
-  session(subject: PolicySubject): SqlSessionPolicy;
+  /** A session's policy; `startup`: the client's StartupMessage parameters (settings made there count). */
+  session(subject: PolicySubject, startup?: ReadonlyMap<string, string>): SqlSessionPolicy;
 }
 
 interface SessionInfo {
@@ -35,9 +39,9 @@ interface SessionInfo {
  */
 export function createSqlGate(policy: SqlSessionPolicy, approvals: ApprovalBroker, audit: AuditLog, session: SessionInfo): StatementGate {
   return {
-    decide(sql) {
+    decide(sql, preparedAs) {
       try {
-        return policy.decide(sql);
+        return policy.decide(sql, preparedAs);
       } catch (err) {
         return { action: 'block', rule: null, message: `blocked: the policy could not be evaluated (${(err as Error).message})`, timeoutMs: 0 };
       }

@@ -2,6 +2,7 @@ import { decideAnalysis, maskingPlanFor, policyAppliesToSql, type CompiledPolicy
 import { NO_MASKING, type PolicySubject, type StatementDecision } from '../policy/policy-types';
 import { analyzeSql } from '../policy/sql-parser';
 import { SqlSessionState } from '../policy/sql-session-state';
+import { startupSettingsSql } from '../policy/startup-settings';
 import type { SqlPolicy, SqlSessionPolicy } from './sql-gate';
 
 const ALLOW: StatementDecision = { action: 'allow', rule: null, message: '', timeoutMs: 0 };
@@ -13,13 +14,28 @@ const ALLOW: StatementDecision = { action: 'allow', rule: null, message: '', tim
  */
 export function createSqlPolicy(current: () => CompiledPolicy): SqlPolicy {
   return {
-    session(subject: PolicySubject): SqlSessionPolicy {
+    session(subject: PolicySubject, startup?: ReadonlyMap<string, string>): SqlSessionPolicy {
       const state = new SqlSessionState();
+      // Settings made in the StartupMessage (role, search_path ...) count as SETs before the first statement.
+      const startupSql = startup ? startupSettingsSql(startup) : null;
+      if (startupSql) state.apply(analyzeSql(startupSql));
       return {
-        decide(sql) {
+        decide(sql, preparedAs) {
           const compiled = current();
           if (!policyAppliesToSql(compiled, subject)) return ALLOW;
-          return decideAnalysis(compiled, subject, analyzeSql(sql), state);
+          if (startupSql) {
+            // Decided again each time: the policy may have changed. A startup can't wait for approval.
+            const s = decideAnalysis(compiled, subject, analyzeSql(startupSql), new SqlSessionState());
+            if (s.action !== 'allow') {
+              return {
+                action: 'block',
+                rule: s.rule,
+                message: `blocked: this session's startup parameters are refused by policy, so none of its statements run; reconnect without them (${s.message})`,
+                timeoutMs: s.timeoutMs,
+              };
+            }
+          }
+          return decideAnalysis(compiled, subject, analyzeSql(sql), state, preparedAs);
         },
         forwarded(sql, preparedAs) {
           // State is kept even while no rule applies: a rule applied later must still see what EXECUTE runs.

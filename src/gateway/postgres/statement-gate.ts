@@ -7,8 +7,11 @@ import type { StatementDecision } from '../policy/policy-types';
  * (PREPARE names) and the approval broker. Built per session by the gateway's composition.
  */
 export interface StatementGate {
-  /** Decide the SQL of a simple Query (possibly several statements) or of a Parse. Never throws. */
-  decide(sql: string): StatementDecision;
+  /**
+   * Decide the SQL of a simple Query (possibly several statements) or of a Parse (`preparedAs`: its
+   * statement name, when named). Never throws.
+   */
+  decide(sql: string, preparedAs?: string): StatementDecision;
   /** The statement was forwarded (allowed or approved): update the session's SQL-level state. */
   forwarded(sql: string, preparedAs?: string): void;
   /** A prepared statement was closed (protocol Close of a statement). */
