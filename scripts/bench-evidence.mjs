@@ -3,7 +3,7 @@
 // `gatehouse verify` on it, each as its own process, with its peak RSS. Prints a Markdown table;
 // `--write-docs` puts it into docs/benchmarks.md (its own section; the bench:pg section is left alone).
 //
-// Env: BENCH_SESSIONS (default 10000), BENCH_STATEMENTS (default 1000000). Targets: export < 30 s,
+// Env: BENCH_SESSIONS (default 10000), BENCH_STATEMENTS (default 1000000), BENCH_CPU_PROF=DIR (profiles). Targets: export < 30 s,
 // verify < 10 s. The store is written through the real migrations and repositories (bundled from src/
 // with esbuild), sessions sealed into the audit chain as the gateway does, in a temp data dir that is
 // removed at the end.
@@ -143,7 +143,10 @@ function timed(args) {
   const useTime = existsSync('/usr/bin/time');
   const t0 = process.hrtime.bigint();
   const elapsed = () => Number(process.hrtime.bigint() - t0) / 1e9;
-  const child = useTime ? spawn('/usr/bin/time', ['-f', 'GATEHOUSE_BENCH_RSS_KB=%M', process.execPath, cli, ...args]) : spawn(process.execPath, [cli, ...args]);
+  // BENCH_CPU_PROF=DIR: V8 CPU profiles of each command into DIR (open them in Chrome DevTools).
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(process.env.BENCH_CPU_PROF)] : [];
+  const node = [process.execPath, ...prof, cli, ...args];
+  const child = useTime ? spawn('/usr/bin/time', ['-f', 'GATEHOUSE_BENCH_RSS_KB=%M', ...node]) : spawn(node[0], node.slice(1));
   let stdout = '';
   let stderr = '';
   const phases = [];

@@ -26,6 +26,7 @@ import {
   type PackManifest,
 } from './pack-format';
 import { PackWriter } from './pack-writer';
+import { Spool } from './spool';
 import { renderReport, type AgentActivity, type ReportData } from './report-html';
 
 /** Progress of an export: a phase (the file being written) and how far it is. */
@@ -146,8 +147,9 @@ export async function exportEvidencePack(opts: EvidenceExportOptions): Promise<E
   const now = opts.now ?? Date.now;
   const createdAt = now();
   const writer = new PackWriter(opts.file, { level: opts.level, mtime: new Date(createdAt) });
+  const spools: Spool[] = [];
   try {
-    const manifest = await writePack(writer, opts, createdAt);
+    const manifest = await writePack(writer, opts, createdAt, spools);
     const manifestText = JSON.stringify(manifest, null, 2) + '\n';
     await writer.add(MANIFEST, manifestText);
     await writer.add(SIGNATURE, signatureFile(opts.signer.publicKey, opts.signer.sign(manifestText)));
@@ -158,10 +160,12 @@ export async function exportEvidencePack(opts: EvidenceExportOptions): Promise<E
   } catch (err) {
     writer.abort();
     throw err;
+  } finally {
+    for (const sp of spools) await sp.remove();
   }
 }
 
-async function writePack(writer: PackWriter, opts: EvidenceExportOptions, createdAt: number): Promise<PackManifest> {
+async function writePack(writer: PackWriter, opts: EvidenceExportOptions, createdAt: number, spools: Spool[]): Promise<PackManifest> {
   const { evidence: repo, scope } = opts;
   const page = opts.pageSize ?? 2000;
   const progress = (phase: string, done: number, total: number) => opts.onProgress?.({ phase, done, total });
@@ -235,10 +239,16 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
     jsonl.end();
   }
 
-  // statements.csv, statements.jsonl, recordings/<session>.jsonl: three passes, because a zip is written
-  // one entry after another (interleaving them would buffer whole files in memory).
+  // statements.csv, statements.jsonl, recordings/<session>.jsonl from ONE read of the statements: a zip
+  // is written one entry after another, so while statements.csv goes into the zip, the JSON Lines and the
+  // recordings are spooled to two temp files next to the pack (0600, removed at the end), then copied in.
   const statementHeader = ['session_id', 'seq', 'agent_name', 'connection_name', 'protocol', 'started_at', 'duration_ms', 'command_tag', 'rows', 'error_code', 'param_count', ...optionalColumns.map(([c]) => c), 'sql'];
   let maskedValues = 0;
+  const jsonSpool = new Spool(`${opts.file}.statements.tmp`);
+  const recSpool = new Spool(`${opts.file}.recordings.tmp`);
+  spools.push(jsonSpool, recSpool);
+  /** Where each session's recording lies in the spool, in session order (SSH sessions have no range). */
+  const recordings: { id: string; protocol: string; offset: number; length: number }[] = [];
   {
     const csv = writer.entry('statements.csv');
     csv.write(csvRow(statementHeader));
@@ -247,11 +257,35 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
     for await (const sessionRows of sessions()) {
       for (const se of sessionRows) {
         const a = agentOf(se.agent_name);
+        const rec = { id: se.id, protocol: se.protocol, offset: recSpool.size, length: 0 };
+        recordings.push(rec);
         for await (const rows of statementsOf(se.id)) {
+          let json = '';
+          let lines = '';
           for (const s of rows) {
+            const startedAt = iso(s.started_at);
             csv.write(
-              csvRow([se.id, s.seq, se.agent_name, se.connection_name, s.protocol, iso(s.started_at), s.duration_ms, s.command_tag, s.rows, s.error_code, s.param_count, ...optionalColumns.map(([c]) => s[c] as CsvCell), s.sql]),
+              csvRow([se.id, s.seq, se.agent_name, se.connection_name, s.protocol, startedAt, s.duration_ms, s.command_tag, s.rows, s.error_code, s.param_count, ...optionalColumns.map(([c]) => s[c] as CsvCell), s.sql]),
             );
+            const o: Record<string, unknown> = {
+              sessionId: se.id,
+              seq: s.seq,
+              agentName: se.agent_name,
+              connectionName: se.connection_name,
+              protocol: s.protocol,
+              startedAt,
+              durationMs: s.duration_ms,
+              commandTag: s.command_tag,
+              rows: s.rows,
+              errorCode: s.error_code,
+              paramCount: s.param_count,
+              sql: s.sql,
+            };
+            for (const [c, j] of optionalColumns) o[j] = s[c] ?? null;
+            if (hasPreview) o.resultPreview = s.result_preview ?? null;
+            json += JSON.stringify(o) + '\n';
+            // Exactly the lines the session digest hashes: the file's SHA-256 is the digest chained at its end.
+            if (se.protocol === 'postgres') lines += sessionDigestLine(statementRecord(s));
             const cmd = commandOf(s);
             a.commands[cmd] = (a.commands[cmd] ?? 0) + 1;
             a.statements++;
@@ -266,8 +300,12 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
             }
             dayOf(s.started_at).statements++;
           }
+          jsonSpool.write(json);
+          rec.length += recSpool.write(lines);
           n += rows.length;
-          progress('statements.csv', n, totals.statements);
+          progress('statements', n, totals.statements);
+          await jsonSpool.drained();
+          await recSpool.drained();
         }
       }
     }
@@ -277,73 +315,45 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
     counts.maskedValues = maskedValues;
   }
   {
+    await jsonSpool.close();
     const jsonl = writer.entry('statements.jsonl');
-    let n = 0;
-    for await (const sessionRows of sessions()) {
-      for (const se of sessionRows) {
-        for await (const rows of statementsOf(se.id)) {
-          for (const s of rows) {
-            const o: Record<string, unknown> = {
-              sessionId: se.id,
-              seq: s.seq,
-              agentName: se.agent_name,
-              connectionName: se.connection_name,
-              protocol: s.protocol,
-              startedAt: iso(s.started_at),
-              durationMs: s.duration_ms,
-              commandTag: s.command_tag,
-              rows: s.rows,
-              errorCode: s.error_code,
-              paramCount: s.param_count,
-              sql: s.sql,
-            };
-            for (const [c, j] of optionalColumns) o[j] = s[c] ?? null;
-            if (hasPreview) o.resultPreview = s.result_preview ?? null;
-            jsonl.write(JSON.stringify(o) + '\n');
-          }
-          n += rows.length;
-          progress('statements.jsonl', n, totals.statements);
-        }
-      }
+    for await (const chunk of jsonSpool.read(0, jsonSpool.size)) {
+      jsonl.write(chunk);
+      await writer.drained();
     }
     jsonl.end();
   }
   {
-    let n = 0;
+    await recSpool.close();
     let files = 0;
     let casts = 0;
     let sshMissing = 0;
-    for await (const sessionRows of sessions()) {
-      for (const se of sessionRows) {
-        if (se.protocol === 'ssh') {
-          // SSH channels as their asciicast v2 files, copied as recorded (relative to the data dir).
-          for (const r of repo.sshRecordings(se.id)) {
-            const src = opts.dataDir ? path.resolve(opts.dataDir, r.file) : null;
-            if (!src || !existsSync(src)) {
-              sshMissing++;
-              continue;
-            }
-            const entry = writer.entry(`${RECORDINGS_DIR}${recordingPath(se.id).slice(RECORDINGS_DIR.length, -'.jsonl'.length)}-${r.channel_id}.cast`);
-            for await (const chunk of createReadStream(src, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
-              entry.write(chunk);
-              await writer.drained();
-            }
-            entry.end();
-            casts++;
+    for (const se of recordings) {
+      if (se.protocol === 'ssh') {
+        // SSH channels as their asciicast v2 files, copied as recorded (relative to the data dir).
+        for (const r of repo.sshRecordings(se.id)) {
+          const src = opts.dataDir ? path.resolve(opts.dataDir, r.file) : null;
+          if (!src || !existsSync(src)) {
+            sshMissing++;
+            continue;
           }
-          continue;
+          const entry = writer.entry(`${RECORDINGS_DIR}${recordingPath(se.id).slice(RECORDINGS_DIR.length, -'.jsonl'.length)}-${r.channel_id}.cast`);
+          for await (const chunk of createReadStream(src, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
+            entry.write(chunk);
+            await writer.drained();
+          }
+          entry.end();
+          casts++;
         }
-        if (se.protocol !== 'postgres') continue;
-        const entry = writer.entry(recordingPath(se.id));
-        for await (const rows of statementsOf(se.id)) {
-          // Exactly the lines the session digest hashes: the file's SHA-256 is the digest chained at its end.
-          for (const s of rows) entry.write(sessionDigestLine(statementRecord(s)));
-          n += rows.length;
-          progress('recordings', n, totals.statements);
-        }
-        entry.end();
-        files++;
+        continue;
       }
+      if (se.protocol !== 'postgres') continue;
+      const entry = writer.entry(recordingPath(se.id));
+      for await (const chunk of recSpool.read(se.offset, se.length)) entry.write(chunk);
+      entry.end();
+      await writer.drained();
+      files++;
+      if (files % 100 === 0) progress('recordings', files, recordings.length);
     }
     counts.recordings = files;
     counts.sshRecordings = casts;
