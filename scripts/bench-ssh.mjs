@@ -171,6 +171,10 @@ function timed(cmd, args) {
   });
 }
 
+/** MB/s once the setup time is taken out; NaN when the transfer was too short for that to mean anything. */
+const netRate = (mb, total, setup) => (total > setup * 1.5 ? mb / (total - setup) : Number.NaN);
+const fmt = (x, unit = ' MB/s') => (Number.isFinite(x) ? `${x.toFixed(0)}${unit}` : 'n/a');
+
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -269,42 +273,60 @@ async function main() {
   mkdirSync(remoteDir);
 
   const results = { stream: { direct: [], gatehouse: [] }, scpUp: { direct: [], gatehouse: [] }, scpDown: { direct: [], gatehouse: [] } };
+  // Same transfers with the connection setup (TCP, key exchange, login; through Gatehouse also the upstream
+  // login) taken out: the median time of `ssh HOST true` in the same round is subtracted.
+  const net = { stream: { direct: [], gatehouse: [] }, scpUp: { direct: [], gatehouse: [] }, scpDown: { direct: [], gatehouse: [] } };
+  const setups = { direct: [], gatehouse: [] };
   for (let round = 1; round <= ROUNDS; round++) {
     for (const [name, d] of Object.entries(doors)) {
       const base = ['-i', d.key.file, ...CLIENT_OPTS];
+      const setupRuns = [];
+      for (let k = 0; k < 3; k++) setupRuns.push(await timed('ssh', ['-p', String(d.port), ...base, `${d.user}@127.0.0.1`, 'true']));
+      const setup = median(setupRuns);
+      setups[name].push(setup);
       const s = await timed('ssh', ['-p', String(d.port), ...base, `${d.user}@127.0.0.1`, `head -c ${STREAM_MB}M /dev/zero`]);
       results.stream[name].push(STREAM_MB / s);
+      net.stream[name].push(netRate(STREAM_MB, s, setup));
       const remote = path.join(remoteDir, `${name}.bin`);
       const up = await timed('scp', ['-P', String(d.port), ...base, payload, `${d.user}@127.0.0.1:${remote}`]);
       if (statSync(remote).size !== SCP_MB * 2 ** 20) throw new Error(`scp through ${name} wrote ${statSync(remote).size} bytes`);
       results.scpUp[name].push(SCP_MB / up);
+      net.scpUp[name].push(netRate(SCP_MB, up, setup));
       const back = path.join(dir, `${name}.back`);
       const down = await timed('scp', ['-P', String(d.port), ...base, `${d.user}@127.0.0.1:${remote}`, back]);
       results.scpDown[name].push(SCP_MB / down);
+      net.scpDown[name].push(netRate(SCP_MB, down, setup));
       rmSync(back);
       rmSync(remote);
-      process.stderr.write(`round ${round} ${name}: stream ${(STREAM_MB / s).toFixed(0)} MB/s, scp up ${(SCP_MB / up).toFixed(0)} MB/s, down ${(SCP_MB / down).toFixed(0)} MB/s\n`);
+      process.stderr.write(`round ${round} ${name}: setup ${(setup * 1000).toFixed(0)} ms, stream ${(STREAM_MB / s).toFixed(0)} MB/s, scp up ${(SCP_MB / up).toFixed(0)} MB/s, down ${(SCP_MB / down).toFixed(0)} MB/s\n`);
     }
   }
   const echo = {};
   for (const [name, d] of Object.entries(doors)) echo[name] = await echoLatency(d, d.key);
 
   const rows = [
-    [`ssh 'head -c ${STREAM_MB}M /dev/zero'`, results.stream],
-    [`scp upload ${SCP_MB} MB`, results.scpUp],
-    [`scp download ${SCP_MB} MB`, results.scpDown],
-  ].map(([what, r]) => {
-    const d = median(r.direct);
-    const g = median(r.gatehouse);
-    return `| ${what} | ${d.toFixed(0)} MB/s | ${g.toFixed(0)} MB/s | ${(g / d).toFixed(2)}x |`;
+    [`ssh 'head -c ${STREAM_MB}M /dev/zero'`, 'stream'],
+    [`scp upload ${SCP_MB} MB`, 'scpUp'],
+    [`scp download ${SCP_MB} MB`, 'scpDown'],
+  ].map(([what, key]) => {
+    const d = median(results[key].direct);
+    const g = median(results[key].gatehouse);
+    const dn = median(net[key].direct);
+    const gn = median(net[key].gatehouse);
+    const ratio = gn / dn;
+    return `| ${what} | ${fmt(d)} | ${fmt(g)} | ${(g / d).toFixed(2)}x | ${fmt(dn)} | ${fmt(gn)} | ${Number.isFinite(ratio) ? ratio.toFixed(2) + 'x' : 'n/a'} |`;
   });
+  const sd = median(setups.direct) * 1000;
+  const sg = median(setups.gatehouse) * 1000;
   const added = echo.gatehouse - echo.direct;
   const text = [
     `Machine: ${machine()}. Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, load average ${load0.toFixed(2)} before and ${os.loadavg()[0].toFixed(2)} after. ${gatehouse.version}, ${spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim()}, ${ROUNDS} rounds.`,
     '',
-    '| transfer | direct | gatehouse | gatehouse/direct |',
-    '|---|---:|---:|---:|',
+    '| transfer | direct | gatehouse | gatehouse/direct | direct, setup excluded | gatehouse, setup excluded | gatehouse/direct, setup excluded |',
+    '|---|---:|---:|---:|---:|---:|---:|',
     ...rows,
+    '',
+    `Connection setup (\`ssh HOST true\`, median): direct ${sd.toFixed(0)} ms, gatehouse ${sg.toFixed(0)} ms.`,
     '',
     '| keystroke echo (median of ' + (ECHOES - 20) + ') | direct | gatehouse | added |',
     '|---|---:|---:|---:|',
