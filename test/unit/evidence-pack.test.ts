@@ -13,6 +13,11 @@ import { AuditLog } from '../../src/gateway/recording/audit-log';
 import { sessionDigest } from '../../src/gateway/recording/session-digest';
 import { EventBus } from '../../src/gateway/core/event-bus';
 import { Store } from '../../src/gateway/store/store';
+import { createGatewayApi } from '../../src/gateway/api/gateway-api';
+import { silentLogger } from '../../src/gateway/core/logger';
+import { SecretBox } from '../../src/gateway/identity/secret-box';
+import { existsSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import type { StatementRecord } from '../../src/gateway/store/records';
 
 const T0 = Date.parse('2026-11-02T10:00:00Z');
@@ -101,4 +106,48 @@ describe('evidence pack (store-level)', () => {
     console.log(`single-byte changes checked: ${checked}`);
     expect(checked).toBeGreaterThan(500);
   }, 120_000);
+});
+
+describe('evidence.export (contract)', () => {
+  it('writes a verifiable pack into the data dir\'s exports/, with progress events and an audit event', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gh-evidence-api-'));
+    const store = Store.open(path.join(dir, 'gatehouse.db'));
+    try {
+      const bus = new EventBus();
+      const seen: { event: string; payload: any }[] = [];
+      bus.onAny((event, payload) => seen.push({ event, payload }));
+      const signer = loadOrCreateSigningKey(dir);
+      const api = createGatewayApi(
+        {
+          store,
+          secretBox: new SecretBox(randomBytes(32)),
+          audit: new AuditLog(store, bus, Date.now, signer),
+          events: bus,
+          signer,
+          runtime: { closeSessions: () => 0, testConnection: async () => ({ ok: true, stage: 'ok', message: '', serverVersion: null, elapsedMs: 0 }) },
+          info: () => ({ version: 't', dataDir: dir, installationId: 'i', listeners: { postgres: null, console: null }, tlsFingerprint: null }),
+        },
+        silentLogger,
+      );
+      const call = (c: string, i: unknown) => api.call(c, i, { actor: 'test' }) as Promise<any>;
+      await call('agents.add', { name: 'bot' });
+      const r = await call('evidence.export', { periodStart: '2026-01-01T00:00:00Z', periodEnd: '2027-01-01T00:00:00Z', exportId: 'q4-1' });
+      expect(r.path).toBe(path.join(dir, 'exports', 'evidence-2026-01-01-2027-01-01-q4-1.zip'));
+      expect(statSync(r.path).mode & 0o777).toBe(0o600);
+      expect(r.emptySections).toEqual({});
+      expect((await verifyEvidencePack(r.path)).problems).toEqual([]);
+      const progress = seen.filter((e) => e.event === 'evidence.progress').map((e) => e.payload);
+      expect(progress.length).toBeGreaterThan(0);
+      expect(progress.every((p) => p.exportId === 'q4-1')).toBe(true);
+      expect(progress[progress.length - 1]).toMatchObject({ phase: 'done', done: 1, total: 1 });
+      const exported = store.audit.list({ limit: 1, kind: 'evidence.exported' })[0];
+      expect(exported.detail).toMatchObject({ exportId: 'q4-1', manifestSha256: r.manifestSha256 });
+      // No temp files are left next to the pack.
+      expect(existsSync(`${r.path}.statements.tmp`) || existsSync(`${r.path}.recordings.tmp`)).toBe(false);
+      await expect(call('evidence.export', { periodStart: '2026-02-01T00:00:00Z', periodEnd: '2026-01-01T00:00:00Z' })).rejects.toThrow('the period must end after it starts');
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
