@@ -256,6 +256,7 @@ describe('console management screens in Chromium', () => {
     await go('#/overview');
     await page.getByRole('heading', { name: 'Recent blocks' }).waitFor();
     await page.locator('.list-button', { hasText: 'no-drop' }).waitFor();
+    await page.locator('.list-button', { hasText: 'select id, email from orders' }).waitFor();
     expect(await page.locator('[data-tile=pending-approvals]').textContent()).toBe('0');
     await page.getByRole('table', { name: 'Activity per hour' }).waitFor();
     await page.screenshot({ path: path.join(shots, 'overview.png') });

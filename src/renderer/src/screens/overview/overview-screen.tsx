@@ -32,6 +32,20 @@ export function OverviewScreen({ navigate }: { navigate: (r: Route) => void }) {
       },
       (err: Error) => setError(err.message),
     );
+    // Recent masks: the statements with masked values of the latest sessions that had any.
+    client
+      .call('sessions.list', { limit: 3, decision: 'masked' })
+      .then((page) => Promise.all(page.items.map((s) => client.call('sessions.get', { id: s.id }))))
+      .then(
+        (details) =>
+          setMasks(
+            details
+              .flatMap((d) => d.statements.filter((st) => (st.maskedValues ?? 0) > 0))
+              .sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt))
+              .slice(0, RECENT),
+          ),
+        () => {},
+      );
   }, [client]);
   useEffect(load, [load]);
   useResync(load);
@@ -48,7 +62,7 @@ export function OverviewScreen({ navigate }: { navigate: (r: Route) => void }) {
   useEvent('session.updated', onSession);
   useEvent('session.ended', onSession);
   useEvent('audit.appended', (e) => e.kind === 'statement.blocked' && setBlocks((cur) => [e, ...cur.filter((x) => x.id !== e.id)].slice(0, RECENT)));
-  useEvent('statement.recorded', (st) => (st.maskedValues ?? 0) > 0 && setMasks((cur) => [st, ...cur].slice(0, RECENT)));
+  useEvent('statement.recorded', (st) => (st.maskedValues ?? 0) > 0 && setMasks((cur) => [st, ...cur.filter((x) => x.id !== st.id)].slice(0, RECENT)));
 
   const now = useNow(true, 1000);
   const live = sessions?.filter((s) => !s.endedAt) ?? [];
@@ -160,14 +174,14 @@ export function OverviewScreen({ navigate }: { navigate: (r: Route) => void }) {
         <section className="card panel" aria-labelledby="ov-masks">
           <h2 id="ov-masks">Recent masks</h2>
           {masks.length === 0 ? (
-            <p className="muted">No masked results since this screen opened. Results with masked values show here as they happen.</p>
+            <p className="muted">No masked results yet. Results with values replaced by masking rules show here as they happen.</p>
           ) : (
             <ul className="plain-list">
               {masks.map((m) => (
                 <li key={m.id}>
                   <button className="list-button" onClick={() => navigate({ screen: 'sessions', id: m.sessionId })}>
                     <span className="badge masked">{m.maskedValues} masked</span>
-                    <span>{agentOf.get(m.sessionId)?.agentName ?? ''}</span>
+                    <span>{agentOf.get(m.sessionId)?.agentName ?? formatTime(m.startedAt)}</span>
                     <span className="mono ellipsis">{m.sql}</span>
                   </button>
                 </li>
