@@ -197,7 +197,7 @@ async function main() {
     const dbMb = statSync(path.join(dataDir, 'gatehouse.db')).size / 2 ** 20;
     const pack = path.join(work, `pack-${size.statements}.zip`);
     log('exporting...');
-    const exp = await timed(['export', 'evidence', '--period', '2026-10-01..2026-12-31', '--out', pack, '--data-dir', dataDir, '--json']);
+    const exp = await timed(['export', 'evidence', '--period', '2026-10-01..2026-12-31', '--out', pack, '--data-dir', dataDir, '--json', '--progress']);
     const result = JSON.parse(exp.stdout);
     log(`  ${f1(exp.seconds)} s, peak RSS ${exp.rssMb ? f1(exp.rssMb) : 'n/a'} MiB, ${fmt(result.bytes)} bytes (${exp.split})`);
     log('verifying...');

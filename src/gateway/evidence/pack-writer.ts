@@ -32,7 +32,9 @@ export class PackWriter {
     private readonly opts: { level?: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9; mtime: Date },
   ) {
     // 'wx': never overwrite a file someone else put there; 0600: a pack is as sensitive as the store.
-    this.out = createWriteStream(file, { flags: 'wx', mode: 0o600 });
+    // Deep buffers (bounded: a few MiB) let the JavaScript thread build the next rows while zlib and the
+    // disk work in the thread pool, instead of waiting for every chunk.
+    this.out = createWriteStream(file, { flags: 'wx', mode: 0o600, highWaterMark: 4 << 20 });
     this.out.on('error', (err) => (this.failure ??= err));
     this.zip = new Zip((err, data, final) => {
       if (err) {
@@ -187,7 +189,7 @@ class NativeDeflateInput implements ZipInputFile {
 
   private stream(): DeflateRaw {
     if (this.z) return this.z;
-    const z = (this.z = createDeflateRaw({ level: this.level }));
+    const z = (this.z = createDeflateRaw({ level: this.level, writableHighWaterMark: 4 << 20 } as Parameters<typeof createDeflateRaw>[0]));
     this.finished = new Promise<void>((resolve) => {
       z.on('data', (chunk: Buffer) => this.emit(chunk, false));
       z.on('end', () => {

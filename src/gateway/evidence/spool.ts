@@ -13,7 +13,7 @@ export class Spool {
   private reader: fs.FileHandle | null = null;
 
   constructor(readonly file: string) {
-    this.out = createWriteStream(file, { flags: 'wx', mode: 0o600 });
+    this.out = createWriteStream(file, { flags: 'wx', mode: 0o600, highWaterMark: 4 << 20 });
     this.out.on('error', (err) => (this.failure ??= err));
   }
 

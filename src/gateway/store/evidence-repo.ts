@@ -197,9 +197,12 @@ export class SqliteEvidenceRepo {
                 g.expires_at AS grant_expires_at, g.revoked_at AS grant_revoked_at, g.created_by AS granted_by,
                 rc.id AS review_id, rc.name AS review_name, rc.completed_at AS review_completed_at,
                 ri.decision, ri.new_expires_at, ri.comment, ri.decided_by, ri.decided_at,
-                (SELECT count(*) FROM sessions s WHERE s.agent_id = g.agent_id AND s.connection_id = g.connection_id AND s.started_at BETWEEN @start AND @end) AS sessions_in_period,
-                (SELECT coalesce(sum(s.statement_count), 0) FROM sessions s WHERE s.agent_id = g.agent_id AND s.connection_id = g.connection_id AND s.started_at BETWEEN @start AND @end) AS statements_in_period
+                coalesce(u.sessions, 0) AS sessions_in_period, coalesce(u.statements, 0) AS statements_in_period
          FROM grants g JOIN agents a ON a.id = g.agent_id JOIN connections c ON c.id = g.connection_id
+           -- Use in the period per agent and connection, aggregated once (not once per grant).
+           LEFT JOIN (SELECT agent_id, connection_id, count(*) AS sessions, sum(statement_count) AS statements FROM sessions
+                      WHERE started_at BETWEEN @start AND @end GROUP BY agent_id, connection_id) u
+             ON u.agent_id = g.agent_id AND u.connection_id = g.connection_id
            LEFT JOIN review_items ri ON ri.grant_id = g.id
            LEFT JOIN review_campaigns rc ON rc.id = ri.campaign_id
          WHERE g.created_at <= @end AND (g.revoked_at IS NULL OR g.revoked_at >= @start) AND (g.expires_at IS NULL OR g.expires_at >= @start) ${w.sql}

@@ -18,9 +18,10 @@ export function registerExportCommands(program: Command): void {
     .requiredOption('--out <file.zip>', 'where to write the pack')
     .option('--agent <name>', 'only this agent (repeatable)', collect, [])
     .option('--connection <name>', 'only this connection (repeatable)', collect, [])
+    .option('--progress', 'print each phase on stderr as it starts (a progress line is shown anyway on a terminal)')
     .option('--data-dir <dir>', 'data directory')
     .option('--json', 'print JSON')
-    .action(async (o: CommonOptions & { period: string; out: string; agent: string[]; connection: string[] }) => {
+    .action(async (o: CommonOptions & { period: string; out: string; agent: string[]; connection: string[]; progress?: boolean }) => {
       const period = parsePeriod(o.period);
       const out = path.resolve(o.out);
       if (existsSync(out)) throw new CliError(`${o.out} already exists; choose another --out or remove it`, 2);
@@ -30,7 +31,7 @@ export function registerExportCommands(program: Command): void {
         let phase = '';
         const off = client.on('evidence.progress', (p) => {
           if (tty) process.stderr.write(`\r\x1b[K${p.phase} ${p.total ? `${Math.floor((100 * p.done) / p.total)}%` : ''}`);
-          else if (p.phase !== phase) process.stderr.write(`${p.phase}...\n`);
+          else if (o.progress && p.phase !== phase) process.stderr.write(`${p.phase}...\n`);
           phase = p.phase;
         });
         let r;
