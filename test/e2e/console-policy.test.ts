@@ -207,6 +207,7 @@ describe('console management screens in Chromium', () => {
     const decision = page.getByRole('status', { name: 'Decision' });
     await decision.locator('[data-decision=approve]').waitFor();
     expect(await decision.locator('[data-rule]').textContent()).toBe('orders-writes');
+    await page.locator('#policy-validation').getByText('Valid policy').waitFor();
     await page.screenshot({ path: path.join(shots, 'policy.png') });
   });
 

@@ -48,8 +48,9 @@ export function PolicyScreen() {
 
   // Validate as you type: one request per pause, and only the answer for the latest text counts.
   const seq = useRef(0);
+  const ready = loaded !== null;
   useEffect(() => {
-    if (!loaded) return;
+    if (!ready) return;
     const mine = ++seq.current;
     setValidation((v) => ({ ...v, state: 'checking' }));
     const timer = setTimeout(() => {
@@ -59,7 +60,7 @@ export function PolicyScreen() {
       );
     }, VALIDATE_DELAY_MS);
     return () => clearTimeout(timer);
-  }, [client, text, loaded]);
+  }, [client, text, ready]);
 
   const save = () => {
     setSaving(true);
