@@ -281,6 +281,15 @@ describe('console management screens in Chromium', () => {
     await go('#/sessions');
     await page.getByRole('combobox', { name: 'Decision' }).selectOption('held');
     await page.getByText(/^2 matching/).waitFor();
+
+    // An evidence pack for the last 24 hours, written on the gateway's machine.
+    await page.getByRole('button', { name: 'Export evidence…' }).click();
+    const region = page.getByRole('region', { name: 'Export evidence pack' });
+    await region.getByRole('button', { name: 'Export' }).click();
+    await region.getByText(/^Written/).waitFor({ timeout: 30_000 });
+    const written = (await region.locator('code').first().textContent())!;
+    expect(written.startsWith(path.join(dataDir, 'exports'))).toBe(true);
+    expect(existsSync(written)).toBe(true);
     expect(consoleErrors).toEqual([]);
   });
 });

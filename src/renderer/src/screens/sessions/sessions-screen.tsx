@@ -4,6 +4,7 @@ import { useClient, useEvent, useResync } from '../../contract-client/client-con
 import { formatBytes, formatDuration, formatTime } from '../../format';
 import { useNow } from '../../hooks/use-now';
 import { initialSessions, sessionsReducer } from './live-sessions';
+import { EvidenceExport } from './evidence-export';
 import { NO_FILTER, filterInput, sessionMatches, type SessionFilter } from './session-filter';
 
 const PAGE = 100;
@@ -68,6 +69,7 @@ export function SessionsScreen({ onOpen }: { onOpen: (id: string) => void }) {
         <span className="muted">
           {state.total.toLocaleString()} {filterInput(applied) && Object.keys(filterInput(applied)).length ? 'matching' : 'recorded'} · {live} live
         </span>
+        <EvidenceExport agent={applied.agent} connection={applied.connection} />
       </header>
       <form className="filters" role="search" aria-label="Filter sessions" onSubmit={(e) => e.preventDefault()}>
         <select value={filter.agent} onChange={(e) => setFilter({ ...filter, agent: e.target.value })} aria-label="Agent">
