@@ -146,7 +146,7 @@ function timed(args) {
   // BENCH_CPU_PROF=DIR: V8 CPU profiles of each command into DIR (open them in Chrome DevTools).
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(process.env.BENCH_CPU_PROF)] : [];
   const node = [process.execPath, ...prof, cli, ...args];
-  const child = useTime ? spawn('/usr/bin/time', ['-f', 'GATEHOUSE_BENCH_RSS_KB=%M', ...node]) : spawn(node[0], node.slice(1));
+  const child = useTime ? spawn('/usr/bin/time', ['-f', 'GATEHOUSE_BENCH_RSS_KB=%M CPU=%U+%S', ...node]) : spawn(node[0], node.slice(1));
   let stdout = '';
   let stderr = '';
   const phases = [];
@@ -160,8 +160,9 @@ function timed(args) {
       const seconds = elapsed();
       if (code !== 0) return reject(new Error(`gatehouse ${args[0]} failed: ${stderr || stdout}`));
       const rss = /GATEHOUSE_BENCH_RSS_KB=(\d+)/.exec(stderr)?.[1];
+      const cpu = /CPU=([\d.]+)\+([\d.]+)/.exec(stderr);
       const split = phases.map((p, i) => `${p.phase} ${((phases[i + 1]?.at ?? seconds) - p.at).toFixed(1)} s`).join(', ');
-      resolve({ seconds, rssMb: rss ? Number(rss) / 1024 : null, stdout, split });
+      resolve({ seconds, rssMb: rss ? Number(rss) / 1024 : null, cpuS: cpu ? Number(cpu[1]) + Number(cpu[2]) : null, stdout, split });
     });
   });
 }
@@ -172,6 +173,8 @@ function machine() {
 }
 
 const f1 = (n) => n.toFixed(1);
+/** CPU seconds (user + system) of a run: less sensitive than wall time to other work on a busy machine. */
+const cpuOf = (r) => (r.cpuS === null ? 'n/a' : `${f1(r.cpuS)} s`);
 const fmt = (n) => n.toLocaleString('en-US');
 
 async function main() {
@@ -212,13 +215,13 @@ async function main() {
   const ok = (s, target) => (s < target ? `< ${target} s ✓` : `> ${target} s ✗`);
   const lines = [
     `Machine: ${machine()}. Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, load average ${load0.toFixed(2)} before and ${os.loadavg()[0].toFixed(2)} after (other work on the machine slows both).`,
-    `Node ${process.versions.node}. Period 2026-10-01..2026-12-31, all agents; each command is its own process (\`gatehouse export evidence\` without a server, then \`gatehouse verify\`), peak RSS by /usr/bin/time.`,
+    `Node ${process.versions.node}. Period 2026-10-01..2026-12-31, all agents; each command is its own process (\`gatehouse export evidence\` without a server, then \`gatehouse verify\`), wall time, CPU time (user + system, all threads) and peak RSS by /usr/bin/time.`,
     '',
-    '| sessions | statements | store | pack (zip) | files | export | export peak RSS | verify | verify peak RSS |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| sessions | statements | store | pack (zip) | files | export | export CPU | export peak RSS | verify | verify CPU | verify peak RSS |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${fmt(r.sessions)} | ${fmt(r.statements)} | ${f1(r.dbMb)} MiB | ${f1(r.packMb)} MiB | ${fmt(r.files)} | ${f1(r.exp.seconds)} s | ${r.exp.rssMb ? `${f1(r.exp.rssMb)} MiB` : 'n/a'} | ${f1(r.ver.seconds)} s | ${r.ver.rssMb ? `${f1(r.ver.rssMb)} MiB` : 'n/a'} |`,
+        `| ${fmt(r.sessions)} | ${fmt(r.statements)} | ${f1(r.dbMb)} MiB | ${f1(r.packMb)} MiB | ${fmt(r.files)} | ${f1(r.exp.seconds)} s | ${cpuOf(r.exp)} | ${r.exp.rssMb ? `${f1(r.exp.rssMb)} MiB` : 'n/a'} | ${f1(r.ver.seconds)} s | ${cpuOf(r.ver)} | ${r.ver.rssMb ? `${f1(r.ver.rssMb)} MiB` : 'n/a'} |`,
     ),
     '',
     ...rows.map((r) => `Export phases at ${fmt(r.statements)} statements: ${r.split}.`),
