@@ -369,6 +369,32 @@ describe('ResultMasker: COPY TO STDOUT', () => {
     expect(body(csv.copyData(copyData("'x;y';'mail; bob@example.com'\n")))).toBe("'x;y';'mail; [email redacted]'\n");
   });
 
+  it('column rules reach COPY: by the column list and table, and without a list every field gets the strictest rule that may apply', () => {
+    const rules = plan({
+      columns: [
+        { rule: 'email', columns: ['public.customers.email'], strategy: { kind: 'redact' } },
+        { rule: 'name', columns: ['customers.name'], strategy: { kind: 'partial', keep: 2 } },
+      ],
+    });
+    const m = new ResultMasker(rules, KEY);
+    m.copyOutResponse(copyOut(0, 3), { format: 'text', columns: ['id', 'name', 'email'], table: 'customers' });
+    expect(body(m.copyData(copyData('1\tAda\tada@x.org\n')))).toMatch(/^1\t\*+a\t\[redacted\]\n$/);
+    // COPY customers TO STDOUT (no list): every field as the strictest rule for customers.
+    m.copyOutResponse(copyOut(0, 2), { format: 'text', table: 'customers' });
+    expect(body(m.copyData(copyData('1\tAda\n')))).toBe('[redacted]\t[redacted]\n');
+    // A table no rule can apply to keeps its values; an unknown source (several COPYs) gets the strictest of all.
+    m.copyOutResponse(copyOut(0, 2), { format: 'text', table: 'orders' });
+    const order = copyData('1\tAda\n');
+    expect(m.copyData(order)).toBe(order);
+    m.copyOutResponse(copyOut(0, 1), { format: 'text' });
+    expect(body(m.copyData(copyData('x\n')))).toBe('[redacted]\n');
+    // COPY (query) reads customers: as for the table; the HEADER row only goes through the detectors.
+    m.copyOutResponse(copyOut(0, 2), { format: 'csv', sources: ['public.customers'], header: true });
+    const header = copyData('id,name\n');
+    expect(m.copyData(header)).toBe(header);
+    expect(body(m.copyData(copyData('1,Ada\n')))).toBe('[redacted],[redacted]\n');
+  });
+
   it('binary COPY is refused while masking is active, fine without masking', () => {
     expect(new ResultMasker(detectors(), KEY).copyOutResponse(copyOut(1, 2))).toBe('refuse');
     expect(new ResultMasker(plan({}), KEY).copyOutResponse(copyOut(1, 2))).toBe('ok');
@@ -401,6 +427,25 @@ describe('ResultMasker: NOTICE and ERROR', () => {
     expect(n.name).toBe('notice');
     expect(n.message).toBe('user [us_ssn redacted] updated');
     expect(n.hint).toBe('token [api_token redacted]');
+  });
+
+  it('with column rules, a data exception (class 22) loses the value it quotes', () => {
+    const m = new ResultMasker(plan({ columns: [{ rule: 'n', columns: ['customers.name'], strategy: { kind: 'redact' } }] }), KEY);
+    const e = errorResponse({ severity: 'ERROR', code: '22P02', message: 'invalid input syntax for type integer: "Ada "the" Lovelace"' });
+    expect((fields(m.noticeOrError(e)) as any).message).toBe('invalid input syntax for type integer: "[redacted]"');
+    const other = errorResponse({ severity: 'ERROR', code: '42P01', message: 'relation "customers2" does not exist' });
+    expect(m.noticeOrError(other)).toBe(other);
+  });
+
+  it('NOTIFY payloads go through the detectors (NotificationResponse)', () => {
+    const m = new ResultMasker(detectors(), KEY);
+    const notify = (channel: string, payload: string) => message('A', Buffer.concat([int32(42), Buffer.from(`${channel}\0${payload}\0`)]));
+    const parsed: any[] = [];
+    new Parser().parse(m.notification(notify('leak', 'mail ada@example.com')), (x) => parsed.push(x));
+    expect(parsed[0]).toMatchObject({ name: 'notification', processId: 42, channel: 'leak', payload: 'mail [email redacted]' });
+    const clean = notify('c', 'nothing');
+    expect(m.notification(clean)).toBe(clean);
+    expect(() => m.notification(message('A', Buffer.from([0, 0, 0, 1, 0x61])))).toThrow(MalformedMessage);
   });
 
   it('null strategy renders as the marker in messages; unchanged messages are returned as they are', () => {

@@ -120,10 +120,16 @@ describe('statement kinds', () => {
   });
 
   it('describes COPY direction and target', () => {
-    expect(one('COPY t FROM STDIN').copy).toEqual({ direction: 'from', target: 'stdio', format: 'text' });
-    expect(one('COPY t TO STDOUT').copy).toEqual({ direction: 'to', target: 'stdio', format: 'text' });
-    expect(one("COPY t FROM '/etc/passwd'").copy).toEqual({ direction: 'from', target: 'file', path: '/etc/passwd', format: 'text' });
-    expect(one("COPY t TO PROGRAM 'curl x'").copy).toEqual({ direction: 'to', target: 'program', path: 'curl x', format: 'text' });
+    expect(one('COPY t FROM STDIN').copy).toEqual({ direction: 'from', target: 'stdio', format: 'text', relation: 't' });
+    expect(one('COPY t TO STDOUT').copy).toEqual({ direction: 'to', target: 'stdio', format: 'text', relation: 't' });
+    expect(one("COPY t FROM '/etc/passwd'").copy).toEqual({ direction: 'from', target: 'file', path: '/etc/passwd', format: 'text', relation: 't' });
+    expect(one("COPY t TO PROGRAM 'curl x'").copy).toEqual({ direction: 'to', target: 'program', path: 'curl x', format: 'text', relation: 't' });
+    expect(one('COPY (SELECT 1) TO STDOUT').copy).toEqual({ direction: 'to', target: 'stdio', format: 'text' });
+    // HEADER: alone, or a boolean-ish argument ({Integer:{}} is 0, {Boolean:{}} false).
+    expect(one('COPY s.t TO STDOUT CSV HEADER').copy).toMatchObject({ relation: 's.t', header: true });
+    expect(one('COPY t TO STDOUT (FORMAT csv, HEADER 0)').copy?.header).toBe(false);
+    expect(one('COPY t TO STDOUT (FORMAT csv, HEADER false)').copy?.header).toBe(false);
+    expect(one('COPY t TO STDOUT (FORMAT csv, HEADER on)').copy?.header).toBe(true);
     // Format options, as the result masker needs them to split COPY data into fields.
     expect(one("COPY t (a, b) TO STDOUT WITH (FORMAT csv, DELIMITER ';', NULL 'N', QUOTE '''', ESCAPE '\\')").copy).toEqual({
       direction: 'to',
@@ -134,6 +140,7 @@ describe('statement kinds', () => {
       quote: "'",
       escape: '\\',
       columns: ['a', 'b'],
+      relation: 't',
     });
     expect(one('COPY t TO STDOUT CSV').copy?.format).toBe('csv');
     expect(one('COPY t TO STDOUT WITH (FORMAT binary)').copy?.format).toBe('binary');

@@ -7,6 +7,28 @@ function tracker() {
 }
 
 describe('StatementTracker', () => {
+  it('tells which portal a Describe and an Execute answer (result masking keeps a shape per portal)', () => {
+    const { t } = tracker();
+    t.parse('a', 'SELECT 1');
+    t.bind('pa', 'a', 0, [0]);
+    t.describe('P', 'pa');
+    t.execute('pa');
+    t.describe('S', 'a');
+    t.sync();
+    t.acknowledged(); // ParseComplete
+    expect(t.acknowledged().bound).toEqual({ statement: 'a', portal: 'pa', formats: [0] });
+    expect(t.describedPortal()).toBe('pa');
+    expect(t.described()).toBeNull();
+    expect(t.executingPortal()).toBe('pa');
+    t.executeEnded(); // PortalSuspended
+    expect(t.executingPortal()).toBeNull();
+    expect(t.describedPortal()).toBeNull();
+    expect(t.described()).toBe('a');
+    t.readyForQuery();
+    t.query('SELECT 1');
+    expect(t.executingPortal()).toBeNull();
+  });
+
   it('records a simple query with several statements as one row with every tag', () => {
     const { t, out } = tracker();
     t.query('BEGIN; INSERT INTO t VALUES (1); COMMIT');

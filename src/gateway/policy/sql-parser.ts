@@ -32,6 +32,10 @@ export interface CopyInfo {
   escape?: string;
   /** The column list, when one was given. */
   columns?: string[];
+  /** The table copied, as written ("users", "public.users"); absent for COPY (query). */
+  relation?: string;
+  /** CSV HEADER: the first row holds the column names. */
+  header?: boolean;
 }
 
 /** One statement of a query string, as policy sees it. */
@@ -627,8 +631,9 @@ export function describeAnalysis(a: SqlAnalysis): string {
 export { objectKindName };
 
 /** COPY's format options (WITH (FORMAT csv, DELIMITER ';', ...) and the legacy CSV / BINARY keywords). */
-function copyOptions(n: Record<string, any>): Pick<CopyInfo, 'format' | 'delimiter' | 'null' | 'quote' | 'escape' | 'columns'> {
-  const out: Pick<CopyInfo, 'format' | 'delimiter' | 'null' | 'quote' | 'escape' | 'columns'> = { format: 'text' };
+function copyOptions(n: Record<string, any>): Pick<CopyInfo, 'format' | 'delimiter' | 'null' | 'quote' | 'escape' | 'columns' | 'relation' | 'header'> {
+  const out: Pick<CopyInfo, 'format' | 'delimiter' | 'null' | 'quote' | 'escape' | 'columns' | 'relation' | 'header'> = { format: 'text' };
+  if (n.relation) out.relation = rangeVarName(n.relation);
   for (const o of n.options ?? []) {
     const d = o?.DefElem;
     if (!d) continue;
@@ -648,6 +653,13 @@ function copyOptions(n: Record<string, any>): Pick<CopyInfo, 'format' | 'delimit
       case 'quote':
       case 'escape':
         if (typeof value === 'string') out[d.defname as 'delimiter'] = value;
+        break;
+      case 'header': // HEADER alone, or a boolean-ish argument
+        // {Boolean:{}} is false and {Integer:{}} is 0 (the parse tree omits zero values).
+        if (d.arg == null) out.header = true;
+        else if (d.arg.Boolean) out.header = d.arg.Boolean.boolval === true;
+        else if (d.arg.Integer) out.header = (d.arg.Integer.ival ?? 0) !== 0;
+        else out.header = typeof value === 'string' && !['false', 'off', '0', 'no'].includes(value.toLowerCase());
         break;
     }
   }

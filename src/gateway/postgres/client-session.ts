@@ -14,8 +14,9 @@ import type { CancelRegistry } from './cancel-registry';
 import { ClientGone } from './handshake-reader';
 import { MessageFramer, ProtocolViolation, typeSet } from './message-framer';
 import { Backend, SqlState } from './protocol-codes';
-import { PgRelay, type ColumnCatalog } from './relay';
+import { PgRelay, type ColumnCatalog, type RelayMasking } from './relay';
 import { ResultMasker } from '../policy/masking/result-masker';
+import type { MaskingPlan } from '../policy/policy-types';
 import { createSqlGate, type SqlPolicy } from './sql-gate';
 import { negotiateStartup, UnsupportedRequest } from './startup';
 import { connectUpstream, sendUpstreamCancel, UpstreamError, type Upstream } from './upstream';
@@ -264,13 +265,26 @@ export class ClientSession {
             clientAddress: record.clientAddress,
           })
         : null;
-    // Masking rules in force when the session starts apply to the whole session.
-    const plan = sessionPolicy?.masking();
-    let masking = null;
-    if (policy && plan && (plan.columns.length > 0 || plan.values.length > 0)) {
+    // Masking for a plan; the relay asks again at statement boundaries, so a policy apply changing the
+    // masking rules reaches this session at its next statement (the plan is the same object until then).
+    const maskingFor = (plan: MaskingPlan | undefined): RelayMasking | null => {
+      if (!policy || !plan || (plan.columns.length === 0 && plan.values.length === 0)) return null;
       const catalog = policy.catalog?.(connection) ?? null;
-      masking = { masker: new ResultMasker(plan, policy.maskingKey, catalog ? (oid, attnum) => catalog.lookup(oid, attnum) : undefined), catalog };
-    }
+      return { masker: new ResultMasker(plan, policy.maskingKey, catalog ? (oid, attnum) => catalog.lookup(oid, attnum) : undefined), catalog };
+    };
+    let plan = sessionPolicy?.masking();
+    const masking = maskingFor(plan);
+    let current = masking;
+    const maskingNow = sessionPolicy
+      ? () => {
+          const next = sessionPolicy.masking();
+          if (next !== plan) {
+            plan = next;
+            current = maskingFor(next);
+          }
+          return current;
+        }
+      : null;
     this.relay = new PgRelay(socket, upstream.socket, recorder, record, this.log, {
       cancelUpstream: () => void sendUpstreamCancel(target, upstream.backendKey).catch(() => {}),
       ended: (reason) => {
@@ -295,7 +309,7 @@ export class ClientSession {
         this.log.info('session ended', { reason, statements: record.statementCount });
         this.onClosed(this);
       },
-    }, gate, masking);
+    }, gate, masking, maskingNow);
     this.relay.start(clientLeftover, upstream.leftover);
   }
 

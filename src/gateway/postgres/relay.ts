@@ -23,7 +23,7 @@ import type { StatementGate } from './statement-gate';
 import { StatementTracker, type PolicyMark, type TrackedStatement } from './statement-tracker';
 import type { HeldRequest } from '../approvals/approval-broker';
 import type { StatementDecision } from '../policy/policy-types';
-import type { CopyTextOptions, ResultMasker, ResultShape } from '../policy/masking/result-masker';
+import type { ResultMasker, ResultShape } from '../policy/masking/result-masker';
 import { analyzeSql } from '../policy/sql-parser';
 
 /** Column names resolved from the upstream catalog, for column rules written as table.column. */
@@ -290,6 +290,13 @@ export class PgRelay {
   private serverHeld: { type: number; buf: Buffer; start: number; end: number }[] | null = null;
   /** Result shapes of prepared statements (for rows bound later without a new Describe). */
   private readonly shapes = new Map<string, ResultShape | null>();
+  /**
+   * Result shape and formats of each open portal, and the portal the masker's shape is for now (null:
+   * the shape came from something else). Portals can be executed interleaved (Execute with a row limit,
+   * then another portal, then the first again), so each Execute's rows must be masked with its own shape.
+   */
+  private readonly portalShapes = new Map<string, { shape: ResultShape | null; formats: readonly number[] }>();
+  private activePortal: string | null = null;
   /** Preview of the current statement's result. */
   private preview: { columns: string[]; rows: (string | null)[][] } | null = null;
 
@@ -320,28 +327,44 @@ export class PgRelay {
       case Backend.bindComplete: {
         const ack = this.tracker.acknowledged();
         if (ack.injected) return;
-        if (masker && ack.bound) masker.useShape(this.shapes.get(ack.bound.statement) ?? null, ack.bound.formats);
+        if (masker && ack.bound) {
+          const shape = this.shapes.get(ack.bound.statement) ?? null;
+          masker.useShape(shape, ack.bound.formats);
+          this.portalShapes.set(ack.bound.portal, { shape, formats: ack.bound.formats });
+          this.activePortal = ack.bound.portal;
+        }
         break;
       }
       case Backend.rowDescription: {
+        const portal = this.tracker.describedPortal();
         const statement = this.tracker.described();
         if (masker) {
           const lookups = this.masking!.catalog ? masker.catalogLookups(msg) : [];
           if (lookups.length && !this.masking!.catalog!.has(lookups)) {
-            this.holdServer(lookups, msg, statement);
+            this.holdServer(lookups, msg, statement, portal);
             return;
           }
-          this.describeResult(msg, statement);
+          this.describeResult(msg, statement, portal);
         }
         break;
       }
       case Backend.noData: {
+        const portal = this.tracker.describedPortal();
         const statement = this.tracker.described();
         if (masker && statement !== null) this.shapes.set(statement, null);
+        if (masker && portal !== null) this.portalShapes.set(portal, { shape: null, formats: [] });
         break;
       }
       case Backend.dataRow:
         if (masker) {
+          // Rows of an Execute are masked with the shape of its own portal (see portalShapes).
+          const portal = this.tracker.executingPortal();
+          if (portal !== null && portal !== this.activePortal) {
+            const known = this.portalShapes.get(portal);
+            // Unknown portal: no shape, so column rules fail closed in dataRow (MaskingStateError).
+            masker.useShape(known?.shape ?? null, known?.formats ?? []);
+            this.activePortal = portal;
+          }
           msg = masker.dataRow(msg);
           if (this.preview && this.preview.rows.length < PREVIEW_ROWS) this.preview.rows.push(previewRow(msg));
         }
@@ -356,6 +379,10 @@ export class PgRelay {
         break;
       case Backend.noticeResponse:
         if (masker) msg = masker.noticeOrError(msg);
+        break;
+      case Backend.notificationResponse:
+        // NOTIFY payloads (from any session, even between statements) can carry values too.
+        if (masker) msg = masker.notification(msg);
         break;
       case Backend.commandComplete: {
         const tag = readCommandTag(buf, start, end);
@@ -379,6 +406,17 @@ export class PgRelay {
         break;
       case Backend.readyForQuery:
         this.tracker.readyForQuery();
+        if (this.maskingNow && this.serverOut) {
+          // A statement boundary: masking rules changed since the session started go into force here.
+          // (serverOut is set whenever a change is pending: see onUpstreamData.)
+          const now = this.maskingNow();
+          if (now !== this.maskingGiven) this.useMasking(now);
+        }
+        // Outside a transaction block no portal survives.
+        if (masker && buf[start + 5] === 0x49 /* I */) {
+          this.portalShapes.clear();
+          this.activePortal = null;
+        }
         break;
     }
     if (msg === original) this.serverOut?.push(buf, start, end);
@@ -386,17 +424,19 @@ export class PgRelay {
   }
 
   /** A RowDescription whose columns are known: set the masker's shape and start the preview. */
-  private describeResult(msg: Buffer, statement: string | null): void {
+  private describeResult(msg: Buffer, statement: string | null, portal: string | null): void {
     const shape = this.masking!.masker.rowDescription(msg);
     if (statement !== null) this.shapes.set(statement, shape);
     else this.preview = { columns: shape.fields.map((f) => f.name), rows: [] };
+    if (portal !== null) this.portalShapes.set(portal, { shape, formats: shape.fields.map((f) => f.format) });
+    this.activePortal = portal;
   }
 
   /**
    * Stop forwarding server output until a RowDescription's source columns are known (column rules
    * written as table.column need the upstream catalog). Everything after it waits, in order.
    */
-  private holdServer(lookups: { oid: number; attnum: number }[], msg: Buffer, statement: string | null): void {
+  private holdServer(lookups: { oid: number; attnum: number }[], msg: Buffer, statement: string | null, portal: string | null): void {
     this.serverHeld = [];
     this.upstream.pause();
     const resume = () => {
@@ -406,7 +446,7 @@ export class PgRelay {
       this.serverOut = new OutputBuilder();
       this.recordedInChunk = false;
       try {
-        this.describeResult(msg, statement);
+        this.describeResult(msg, statement, portal);
         this.serverOut.pushBuffer(msg);
         for (let i = 0; i < backlog.length; i++) {
           if (this.serverHeld) {
@@ -440,14 +480,32 @@ export class PgRelay {
     /** Policy for this session; null = none applies (every statement goes ahead, as before). */
     private readonly gate: StatementGate | null = null,
     /** Result masking; null = results pass untouched. */
-    private readonly masking: RelayMasking | null = null,
+    masking: RelayMasking | null = null,
+    /**
+     * The masking in force now (the same object while the policy's masking rules are unchanged): checked
+     * at every ReadyForQuery, so a `policy apply` reaches the session at its next statement.
+     */
+    private readonly maskingNow: (() => RelayMasking | null) | null = null,
   ) {
-    if (masking && !masking.masker.active) this.masking = null;
-    if (this.masking) {
-      // Results must be seen message by message to be masked.
-      for (const t of [Backend.dataRow, Backend.copyOutResponse, Backend.copyData, Backend.noticeResponse]) this.serverInspected[t] = 1;
-    }
+    this.useMasking(masking);
     this.tracker = new StatementTracker((s) => this.onStatement(s));
+  }
+
+  /** Result masking as given when the session started or last changed (null: results pass untouched). */
+  private masking: RelayMasking | null = null;
+  private maskingGiven: RelayMasking | null = null;
+
+  /** Switch to another masking (at a statement boundary): shapes made by the old rules are dropped. */
+  private useMasking(masking: RelayMasking | null): void {
+    this.maskingGiven = masking;
+    this.masking = masking && masking.masker.active ? masking : null;
+    this.shapes.clear();
+    this.portalShapes.clear();
+    this.activePortal = null;
+    if (this.masking) {
+      // Results must be seen message by message to be masked. (Once on, inspection stays on.)
+      for (const t of [Backend.dataRow, Backend.copyOutResponse, Backend.copyData, Backend.noticeResponse, Backend.notificationResponse]) this.serverInspected[t] = 1;
+    }
   }
 
   /** Start relaying; `clientLeftover`/`upstreamLeftover` are bytes already read during the handshake. */
@@ -487,6 +545,11 @@ export class PgRelay {
 
   private readonly onClientData = (chunk: Buffer): void => {
     if (this.done) return;
+    if (this.maskingNow && this.tracker.outstanding === 0 && !this.serverHeld) {
+      // Nothing in flight: masking rules changed by a policy apply take effect before this request.
+      const now = this.maskingNow();
+      if (now !== this.maskingGiven) this.useMasking(now);
+    }
     this.session.bytesIn += chunk.length;
     try {
       this.fromClient.push(chunk, this.clientSink);
@@ -515,9 +578,12 @@ export class PgRelay {
     if (this.done) return;
     this.recordedInChunk = false;
     this.session.bytesOut += chunk.length;
+    // Masking rules changed (policy apply) while requests were in flight: they switch at the next
+    // ReadyForQuery, so this chunk is rebuilt message by message for the switch to take effect in it.
+    const maskingChanged = this.maskingNow !== null && this.maskingNow() !== this.maskingGiven;
     // Rebuild the output message by message while masking or while some reply must be dropped; otherwise
     // the chunk goes out as it came (no copies on the hot path).
-    this.serverOut = this.masking || this.tracker.rewritePending || this.serverHeld ? this.rebuilt : null;
+    this.serverOut = this.masking || maskingChanged || this.tracker.rewritePending || this.serverHeld ? this.rebuilt : null;
     try {
       this.fromServer.push(chunk, this.serverSink);
     } catch (err) {
@@ -653,11 +719,14 @@ function withoutField(msg: Buffer, field: number): Buffer {
  * How the data of the COPY ... TO STDOUT being answered is written (text or CSV, delimiter, NULL string,
  * quoting, column list), read from the statement with the parser; text with defaults when unknown.
  */
-function copyOptionsOf(sql: string | null): CopyTextOptions & { columns?: readonly string[] } {
+function copyOptionsOf(sql: string | null): Parameters<ResultMasker['copyOutResponse']>[1] {
   const a = sql === null ? null : analyzeSql(sql);
-  const copy = a?.ok ? a.statements.find((s) => s.copy?.direction === 'to' && s.copy.target === 'stdio')?.copy : undefined;
-  if (!copy) return { format: 'text' };
-  const { delimiter, null: nullString, quote, escape, columns } = copy;
+  const copies = a?.ok ? a.statements.filter((s) => s.copy?.direction === 'to' && s.copy.target === 'stdio') : [];
+  // Several COPY ... TO STDOUT in one Query: which one is answered is not known here, so the masker
+  // treats every field of every one alike (the strictest column rule for any table; fail closed).
+  if (copies.length !== 1) return { format: 'text' };
+  const copy = copies[0].copy!;
+  const { delimiter, null: nullString, quote, escape, columns, relation, header } = copy;
   return {
     format: copy.format === 'csv' ? 'csv' : 'text',
     ...(delimiter !== undefined ? { delimiter } : {}),
@@ -665,6 +734,9 @@ function copyOptionsOf(sql: string | null): CopyTextOptions & { columns?: readon
     ...(quote !== undefined ? { quote } : {}),
     ...(escape !== undefined ? { escape } : {}),
     ...(columns ? { columns } : {}),
+    // Where column rules can apply: the table copied, or the tables a COPY (query) reads.
+    ...(relation ? { table: relation } : { sources: copies[0].tablesRead }),
+    ...(header ? { header: true } : {}),
   };
 }
 

@@ -16,7 +16,7 @@ export interface SqlSessionPolicy {
   closed(name: string): void;
   /** Whether any SQL rule applies to this session's agent and connection right now. */
   appliesToSql(): boolean;
-  /** What to mask in this session's results right now. */
+  /** What to mask in this session's results right now (the same object while the policy is unchanged). */
   masking(): MaskingPlan;
 }
 

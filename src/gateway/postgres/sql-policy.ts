@@ -1,5 +1,5 @@
 import { decideAnalysis, maskingPlanFor, policyAppliesToSql, type CompiledPolicy } from '../policy/policy-engine';
-import { NO_MASKING, type PolicySubject, type StatementDecision } from '../policy/policy-types';
+import { NO_MASKING, type MaskingPlan, type PolicySubject, type StatementDecision } from '../policy/policy-types';
 import { analyzeSql } from '../policy/sql-parser';
 import { SqlSessionState } from '../policy/sql-session-state';
 import { startupSettingsSql } from '../policy/startup-settings';
@@ -19,6 +19,8 @@ export function createSqlPolicy(current: () => CompiledPolicy): SqlPolicy {
       // Settings made in the StartupMessage (role, search_path ...) count as SETs before the first statement.
       const startupSql = startup ? startupSettingsSql(startup) : null;
       if (startupSql) state.apply(analyzeSql(startupSql));
+      let planOf: CompiledPolicy | null = null;
+      let plan: MaskingPlan = NO_MASKING;
       return {
         decide(sql, preparedAs) {
           const compiled = current();
@@ -50,8 +52,13 @@ export function createSqlPolicy(current: () => CompiledPolicy): SqlPolicy {
         },
         appliesToSql: () => policyAppliesToSql(current(), subject),
         masking: () => {
+          // The same plan object while the policy is the same one: callers compare plans by identity.
           const compiled = current();
-          return compiled.broken !== null ? NO_MASKING : maskingPlanFor(compiled, subject);
+          if (compiled !== planOf) {
+            planOf = compiled;
+            plan = compiled.broken !== null ? NO_MASKING : maskingPlanFor(compiled, subject);
+          }
+          return plan;
         },
       };
     },

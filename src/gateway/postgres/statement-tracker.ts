@@ -52,14 +52,16 @@ interface Pending {
   /** Bind: the statement bound and the result format codes. Describe of a statement: its name. */
   statement?: string;
   formats?: number[];
+  /** Bind (with formats), Describe of a portal, Execute: the portal (result masking keeps a shape per portal). */
+  portal?: string;
 }
 
 /** What a ParseComplete/BindComplete/CloseComplete answered. */
 export interface Acknowledgement {
   /** It answers a request the gateway injected: drop it. */
   injected: boolean;
-  /** For a BindComplete: the statement bound and the Bind's result format codes. */
-  bound?: { statement: string; formats: number[] };
+  /** For a BindComplete: the statement bound, the portal it made and the Bind's result format codes. */
+  bound?: { statement: string; portal: string; formats: number[] };
 }
 
 const NOT_INJECTED: Acknowledgement = { injected: false };
@@ -140,12 +142,12 @@ export class StatementTracker {
     const s = this.statements.get(statement);
     if (this.refusedNames.has(statement)) this.portals.delete(portal);
     else this.portals.set(portal, { sql: s?.sql ?? '', params, mark: s?.mark ?? null });
-    this.push(formats ? { kind: Kind.Bind, statement, formats } : { kind: Kind.Bind });
+    this.push(formats ? { kind: Kind.Bind, statement, formats, portal } : { kind: Kind.Bind });
   }
 
   /** Describe of a statement ('S', with its name) or portal. */
   describe(kind?: 'S' | 'P', name?: string): void {
-    this.push(kind === 'S' ? { kind: Kind.Describe, statement: name } : { kind: Kind.Describe });
+    this.push(kind === 'S' ? { kind: Kind.Describe, statement: name } : { kind: Kind.Describe, portal: name ?? '' });
   }
 
   /** Close of a statement or portal. */
@@ -159,7 +161,7 @@ export class StatementTracker {
   execute(portal: string): void {
     const p = this.portals.get(portal);
     // A portal of a refused statement: the server skips it (or fails it); the refusal is already recorded.
-    this.push({ kind: Kind.Execute, stmt: p ? open('extended', p.sql, p.params, p.mark) : undefined });
+    this.push({ kind: Kind.Execute, stmt: p ? open('extended', p.sql, p.params, p.mark) : undefined, portal });
   }
 
   /** Sync: ends a pipeline batch. */
@@ -181,7 +183,7 @@ export class StatementTracker {
       this.injectedPending--;
       return INJECTED;
     }
-    if (p?.kind === Kind.Bind && p.formats) return { injected: false, bound: { statement: p.statement!, formats: p.formats } };
+    if (p?.kind === Kind.Bind && p.formats) return { injected: false, bound: { statement: p.statement!, portal: p.portal ?? '', formats: p.formats } };
     return NOT_INJECTED;
   }
 
@@ -196,6 +198,18 @@ export class StatementTracker {
       return p.statement ?? null;
     }
     return null;
+  }
+
+  /** The portal whose Describe the next RowDescription/NoData answers (null: not a Describe of a portal). Call before `described()`. */
+  describedPortal(): string | null {
+    const p = this.peek();
+    return p?.kind === Kind.Describe && p.portal !== undefined ? p.portal : null;
+  }
+
+  /** The portal whose Execute the server is answering now (null in a simple Query or between statements). */
+  executingPortal(): string | null {
+    const p = this.peek();
+    return p?.kind === Kind.Execute ? (p.portal ?? null) : null;
   }
 
   /** CommandComplete. */

@@ -80,6 +80,39 @@ export class ColumnMatcher {
     return null;
   }
 
+  /**
+   * The rule for column `column` of the table `table` as written in SQL ("users" or "public.users"): a
+   * COPY's column list, where no catalog tells the schema. An unqualified table may be in any schema, so
+   * schema.table.column patterns match on table and column alone (fail closed).
+   */
+  matchTableColumn(column: string, table: string): ColumnMaskRule | null {
+    const { schema, name } = splitTable(table);
+    for (const { rule, patterns } of this.rules) {
+      for (const { parts } of patterns) {
+        if (matches(parts.length === 3 && schema === null ? parts.slice(1) : parts, column, { schema: schema ?? '', table: name, column })) return rule;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The strictest rule that may apply to some column of one of `tables` (as written; null = any table):
+   * what every field of a COPY gets when its columns are not named. Name-only patterns may match any
+   * column, so they count for every table.
+   */
+  strictestFor(tables: readonly string[] | null): ColumnMaskRule | null {
+    for (const { rule, patterns } of this.rules) {
+      for (const { parts } of patterns) {
+        if (parts.length === 1 || tables === null) return rule;
+        for (const t of tables) {
+          const { schema, name } = splitTable(t);
+          if (parts[parts.length - 2].test(name) && (parts.length === 2 || schema === null || parts[0].test(schema))) return rule;
+        }
+      }
+    }
+    return null;
+  }
+
   /** The rule for a bare column name (COPY column lists, names in error details), or null. */
   matchName(name: string): ColumnMaskRule | null {
     for (const { rule, patterns } of this.rules) {
@@ -87,6 +120,11 @@ export class ColumnMatcher {
     }
     return null;
   }
+}
+
+function splitTable(table: string): { schema: string | null; name: string } {
+  const dot = table.lastIndexOf('.');
+  return dot < 0 ? { schema: null, name: table } : { schema: table.slice(0, dot), name: table.slice(dot + 1) };
 }
 
 function matches(parts: RegExp[], name: string, source: ColumnRef | undefined): boolean {

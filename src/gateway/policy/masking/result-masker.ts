@@ -118,7 +118,8 @@ export class ResultMasker {
   private formats: readonly number[] = [];
   private starts = new Int32Array(0);
   private lens = new Int32Array(0);
-  private copy: { options: CopyTextOptions; rules: (ColumnMaskRule | null)[] } | null = null;
+  /** The COPY OUT in progress: per-field rules, or one rule for every field; a header row still to come. */
+  private copy: { options: CopyTextOptions; rules: (ColumnMaskRule | null)[]; every: ColumnMaskRule | null; header: boolean } | null = null;
   /** Whether `modes` were made for rows without a RowDescription. */
   private shapeless = false;
   /** Scratch: per column, the replacement of the row being masked (undefined: unchanged). */
@@ -245,22 +246,32 @@ export class ResultMasker {
 
   /**
    * Read a CopyOutResponse ('H') and prepare for the CopyData of COPY ... TO STDOUT. The message can't say
-   * text vs CSV (both are "textual"): pass the COPY statement's options (default: text with tabs);
-   * `columns` (names as in the COPY's column list or the table's columns, in order) lets column rules
-   * apply to COPY too, else only the value detectors do. Returns 'refuse' for binary COPY while masking is
-   * active: binary COPY can't be masked field by field here, so the relay must not forward it.
+   * text vs CSV (both are "textual"): pass the COPY statement's options (default: text with tabs).
+   * Column rules apply to COPY too. With `columns` (the COPY's column list) each field is matched as
+   * that column (of `table`, when given). Without it the fields can't be told apart, so every field gets
+   * the strictest column rule that may apply to `table`, or to the tables the COPY's query reads
+   * (`sources`), or to any table when neither is known (fail closed); `header`: the first row (HEADER)
+   * holds column names and only goes through the detectors. Returns 'refuse' for binary COPY
+   * while masking is active: binary COPY can't be masked field by field here, so the relay must not
+   * forward it.
    */
-  copyOutResponse(message: Buffer, options: CopyTextOptions & { columns?: readonly string[] } = { format: 'text' }): 'ok' | 'refuse' {
+  copyOutResponse(
+    message: Buffer,
+    options: CopyTextOptions & { columns?: readonly string[]; table?: string; sources?: readonly string[]; header?: boolean } = { format: 'text' },
+  ): 'ok' | 'refuse' {
     const { format } = parseCopyOutResponse(message);
     if (!this.active) return 'ok';
     if (format !== 0) {
       this.copy = null;
       return 'refuse';
     }
-    const { columns, ...textOptions } = options;
+    const { columns, table, sources, header, ...textOptions } = options;
+    const enabled = this.columns.enabled;
     this.copy = {
       options: textOptions,
-      rules: columns?.map((c) => this.columns.matchName(c)) ?? [],
+      rules: enabled && columns ? columns.map((c) => (table ? this.columns.matchTableColumn(c, table) : this.columns.matchName(c))) : [],
+      every: enabled && !columns ? this.columns.strictestFor(table ? [table] : (sources ?? null)) : null,
+      header: header === true,
     };
     return 'ok';
   }
@@ -271,13 +282,16 @@ export class ResultMasker {
     if (!this.active) return message;
     const copy = this.copy;
     if (!copy) throw new MaskingStateError('CopyData without an accepted CopyOutResponse');
-    const anyColumnRule = copy.rules.some((r) => r !== null);
+    // PostgreSQL sends one row per CopyData: with HEADER (CSV, or text since PostgreSQL 15) the first is the column names.
+    const headerRow = copy.header;
+    copy.header = false;
+    const anyColumnRule = !headerRow && (copy.every !== null || copy.rules.some((r) => r !== null));
     // Whole-line pre-check: every profile count of a field is at most the line's.
     if (!anyColumnRule && !this.values.maybe(profileBytes(message, 5, end, this.profile))) return message;
     const text = message.toString('utf8', 5, end);
     const masked = maskCopyRows(text, copy.options, (column, value) => {
       if (value === null) return undefined;
-      const rule = copy.rules[column] ?? null;
+      const rule = headerRow ? null : (copy.rules[column] ?? copy.every);
       if (rule) {
         bump(this.counts, `${rule.rule}:column`);
         return applyStrategy(rule.strategy, value, this.hashKey);
@@ -305,12 +319,16 @@ export class ResultMasker {
     checkHeader(message, type, 'ErrorResponse/NoticeResponse');
     if (!this.active) return message;
     const fields = parseNoticeFields(message);
+    // Data exceptions (class 22: invalid input syntax, value out of range ...) quote the offending value
+    // ("invalid input syntax for type integer: \"Ada\""), which may be a column masked only by a rule.
+    const quotesValue = this.columns.enabled && fields.some(([c, t]) => c === 0x43 /* C */ && t.startsWith('22'));
     let changed = false;
     for (const field of fields) {
       const code = String.fromCharCode(field[0]);
       if (!'MDHWq'.includes(code)) continue;
       let text = field[1];
       if (code === 'D' && this.columns.enabled) text = this.maskDetailColumns(text);
+      if (quotesValue && (code === 'M' || code === 'D')) text = text.replace(/"[\s\S]*"/, () => `"${redactMarker()}"`); // first to last quote: the value may hold quotes
       const masked = this.values.enabled ? this.values.mask(text, this.counts, undefined, true) : undefined;
       if (masked !== undefined && masked !== null) text = masked;
       if (text !== field[1]) {
@@ -319,6 +337,29 @@ export class ResultMasker {
       }
     }
     return changed ? buildNotice(type, fields) : message;
+  }
+
+  /**
+   * Mask the payload of a NotificationResponse ('A': NOTIFY / pg_notify from any session) with the value
+   * detectors. The channel name is left alone (a listener must already know it to receive anything).
+   * Returns `message` when unchanged.
+   */
+  notification(message: Buffer): Buffer {
+    const end = checkHeader(message, MaskedMessage.notificationResponse, 'NotificationResponse');
+    if (!this.values.enabled) return message;
+    const channelEnd = message.indexOf(0, 9);
+    const payloadEnd = channelEnd < 0 ? -1 : message.indexOf(0, channelEnd + 1);
+    if (end < 11 || channelEnd < 0 || payloadEnd !== end - 1) throw new MalformedMessage('NotificationResponse: malformed');
+    const payload = message.toString('utf8', channelEnd + 1, payloadEnd);
+    const masked = this.values.mask(payload, this.counts, undefined, true);
+    if (masked === undefined || masked === null) return message;
+    const body = Buffer.from(masked, 'utf8');
+    const out = Buffer.allocUnsafe(channelEnd + 1 + body.length + 1);
+    message.copy(out, 0, 0, channelEnd + 1);
+    body.copy(out, channelEnd + 1);
+    out[out.length - 1] = 0;
+    out.writeInt32BE(out.length - 1, 1);
+    return out;
   }
 
   /** The masked-value tallies since the last call (`rule:detector` or `rule:column`), then reset. */

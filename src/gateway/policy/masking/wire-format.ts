@@ -19,6 +19,7 @@ export const MaskedMessage = {
   errorResponse: 0x45, // 'E'
   copyOutResponse: 0x48, // 'H'
   noticeResponse: 0x4e, // 'N'
+  notificationResponse: 0x41, // 'A'
   rowDescription: 0x54, // 'T'
   copyData: 0x64, // 'd'
 } as const;
