@@ -28,6 +28,8 @@ const secrets: Record<string, string> = {};
 const gh = (args: string[], input?: string) => gatehouse([...args, '--data-dir', dir], { input });
 const dsn = (agent: string) => `host=127.0.0.1 port=${serve.pgPort} dbname=app user=${agent} password=${secrets[agent]}`;
 const today = new Date().toISOString().slice(0, 10);
+/** The pack covers the last two weeks (the review covers today). */
+const twoWeeksAgo = new Date(Date.now() - 13 * 86_400_000).toISOString().slice(0, 10);
 
 /** Write a variant of the pack (stored, not deflated: quick) and return its path. */
 function variant(name: string, entries: Record<string, Uint8Array>): string {
@@ -81,7 +83,7 @@ beforeAll(async () => {
   }
 
   pack = path.join(work, 'pack.zip');
-  const r = await gh(['export', 'evidence', '--period', `${today}..${today}`, '--out', pack]);
+  const r = await gh(['export', 'evidence', '--period', `${twoWeeksAgo}..${today}`, '--out', pack]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(/^wrote .*pack\.zip .*3 sessions, 6 statements, 2 entitlements/);

@@ -76,7 +76,7 @@ function dailyChart(days: ReportData['perDay']): string {
 <line x1="${pad.l}" y1="${h - pad.b}" x2="${w - pad.r}" y2="${h - pad.b}" stroke="#999"/>
 <text x="${pad.l - 6}" y="${pad.t + 8}" text-anchor="end">${num(max)}</text><text x="${pad.l - 6}" y="${h - pad.b}" text-anchor="end">0</text>
 ${bars}
-<text x="${pad.l}" y="${h - 8}">${esc(days[0].day)}</text><text x="${(pad.l + days.length * bw).toFixed(1)}" y="${h - 8}" text-anchor="end">${esc(days[days.length - 1].day)}</text>
+<text x="${pad.l}" y="${h - 8}">${esc(days[0].day)}</text>${days.length > 1 ? `<text x="${Math.max(pad.l + days.length * bw, pad.l + 150).toFixed(1)}" y="${h - 8}" text-anchor="end">${esc(days[days.length - 1].day)}</text>` : ''}
 </svg>
 <p class="legend"><span style="background:#2f6fb3"></span>statements per day (scale 0–${num(max)}) <span style="background:#d68a1c;border-radius:50%"></span>sessions per day (scale 0–${num(maxS)})</p>`;
 }
