@@ -184,8 +184,9 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
     return a;
   };
   const days = new Map<string, { sessions: number; statements: number }>();
-  const dayOf = (ms: number) => {
-    const k = new Date(ms).toISOString().slice(0, 10);
+  /** The day's counters, by epoch ms or by an ISO time already formatted. */
+  const dayOf = (t: number | string) => {
+    const k = (typeof t === 'string' ? t : new Date(t).toISOString()).slice(0, 10);
     let d = days.get(k);
     if (!d) days.set(k, (d = { sessions: 0, statements: 0 }));
     return d;
@@ -298,7 +299,7 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
               a.maskedValues += s.masked_values;
               maskedValues += s.masked_values;
             }
-            dayOf(s.started_at).statements++;
+            dayOf(startedAt ?? s.started_at).statements++;
           }
           jsonSpool.write(json);
           rec.length += recSpool.write(lines);
