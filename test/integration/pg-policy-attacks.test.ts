@@ -500,6 +500,30 @@ describe('masking bypasses', () => {
     }
   });
 
+  it('values masked by a table.column rule can not be laundered into another table, a view or a renamed column', async () => {
+    for (const sql of [
+      'CREATE VIEW cv AS SELECT name FROM customers',
+      'CREATE TABLE stolen AS SELECT name FROM customers',
+      'SELECT name INTO stolen FROM customers',
+      'CREATE MATERIALIZED VIEW mv AS SELECT name FROM customers',
+      'INSERT INTO orders SELECT id + 10, name FROM customers',
+      'UPDATE orders SET note = (SELECT name FROM customers WHERE id = 1) WHERE id = 1',
+      'ALTER TABLE customers RENAME TO people',
+      'ALTER TABLE customers RENAME COLUMN name TO n',
+      'ALTER TABLE customers SET SCHEMA secrets',
+      'ALTER SCHEMA public RENAME TO open',
+      'CREATE RULE r AS ON SELECT TO customers DO INSTEAD SELECT * FROM customers',
+    ]) {
+      const r = await reader(sql);
+      expect(r.stderr, sql).toMatch(/blocked by masking rule "customer-(name|email)"/);
+    }
+    expect(await superQuery("SELECT count(*) FROM pg_class WHERE relname IN ('cv', 'stolen', 'mv', 'people')")).toBe('0');
+    expect(await superQuery('SELECT count(*) FROM public.orders')).toBe('2');
+    expect(await superQuery("SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'public.customers'::regclass AND attnum > 0")).toBe('id,name,email,card');
+    // Writing the masked table itself, and reading it, stay possible.
+    expect((await reader("UPDATE customers SET card = card WHERE id = 2 RETURNING name")).stdout).not.toContain(NAMES[1]);
+  });
+
   it('100,000 rows stay masked, in order, every one', async () => {
     const r = await rows("SELECT g, 'user' || g || '@example.com' AS e FROM generate_series(1, 100000) g");
     expect(r).toHaveLength(100000);

@@ -321,6 +321,32 @@ describe('destructive preset: role changes and code that runs unseen', () => {
   });
 });
 
+describe('masking by table.column is enforced on statements too (no laundering)', () => {
+  const policy = compile('version: 1\nmasking:\n  - { name: names, columns: [customers.name], strategy: redact }\n  - { name: by-name, columns: [email], strategy: redact }\n');
+  it('applies to SQL (parsed, fail closed) as soon as a table.column masking rule applies', () => {
+    expect(policyAppliesToSql(policy, BOT)).toBe(true);
+    expect(policyAppliesToSql(compile('version: 1\nmasking:\n  - { name: d, detectors: [email] }\n'), BOT)).toBe(false);
+  });
+  it.each([
+    'CREATE VIEW v AS SELECT name FROM customers',
+    'CREATE TABLE t AS SELECT * FROM customers',
+    'INSERT INTO t SELECT name FROM public.customers',
+    'UPDATE t SET x = (SELECT name FROM customers LIMIT 1) WHERE id = 1',
+    'ALTER TABLE customers RENAME COLUMN name TO n',
+    'ALTER TABLE app.customers RENAME TO people',
+    'ALTER SCHEMA public RENAME TO open',
+    'PREPARE p AS INSERT INTO t SELECT name FROM customers',
+  ])('%s is blocked', (sql) => {
+    expect(decideSql(policy, BOT, sql)).toMatchObject({ action: 'block', rule: 'names' });
+  });
+  it.each(['SELECT name FROM customers', "UPDATE customers SET name = 'x' WHERE id = 1", 'DELETE FROM customers WHERE id = 1', 'INSERT INTO t SELECT * FROM orders', 'CREATE VIEW v AS SELECT * FROM orders'])(
+    '%s is allowed',
+    (sql) => {
+      expect(decideSql(policy, BOT, sql).action).toBe('allow');
+    },
+  );
+});
+
 describe('table rules see renamed schemas and views', () => {
   const policy = compile('version: 1\nrules:\n  - { name: payroll, match: { tables: [public.payroll], access: read }, action: block }\n  - { name: pay-ro, match: { tables: [payments], access: write }, action: block }\n');
   it.each([

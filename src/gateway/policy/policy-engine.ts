@@ -47,6 +47,8 @@ interface CompiledPreset {
 interface CompiledMasking {
   rule: MaskingRule;
   scope: CompiledScope;
+  /** The tables its table.column patterns protect (null when it has none: name patterns and detectors only). */
+  tables: ((name: string, searchPath: readonly string[] | null) => boolean) | null;
 }
 
 /** A policy ready for the data path: globs compiled, defaults filled in. Immutable; share it freely. */
@@ -158,7 +160,11 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
         functionAllowed: allowed ? (f: string) => allowed(f, []) : () => false,
       };
     }),
-    masking: policy.masking.map((rule) => ({ rule, scope: compileScope(rule.scope) })),
+    masking: policy.masking.map((rule) => {
+      // "customers.name" protects table customers (any schema); "public.customers.email" public.customers.
+      const tables = (rule.columns ?? []).filter((c) => c.includes('.')).map((c) => c.slice(0, c.lastIndexOf('.')));
+      return { rule, scope: compileScope(rule.scope), tables: tables.length ? qualifiedMatcher(tables) : null };
+    }),
   };
 }
 
@@ -173,7 +179,12 @@ export function brokenPolicy(reason: string): CompiledPolicy {
 /** Whether any SQL rule or preset applies to this subject (so unparsable text must be blocked). */
 export function policyAppliesToSql(compiled: CompiledPolicy, subject: PolicySubject): boolean {
   if (compiled.broken !== null) return true;
-  return compiled.rules.some((r) => r.scope.matches(subject)) || compiled.presets.some((p) => p.scope.matches(subject));
+  return (
+    compiled.rules.some((r) => r.scope.matches(subject)) ||
+    compiled.presets.some((p) => p.scope.matches(subject)) ||
+    // Masking by table.column is enforced on statements too (see launderingFinding).
+    compiled.masking.some((m) => m.tables !== null && m.scope.matches(subject))
+  );
 }
 
 interface Candidate {
@@ -217,6 +228,7 @@ export function decideAnalysis(
   if (!applies) return allowDefault();
   const rules = compiled.rules.filter((r) => r.scope.matches(subject));
   const presets = compiled.presets.filter((p) => p.scope.matches(subject));
+  const guards = compiled.masking.filter((m) => m.tables !== null && m.scope.matches(subject));
   // Statements of one request run in order: a PREPARE or SET early in the string counts for the rest.
   // (One statement alone needs no scratch copy: nothing runs before it.)
   const single = analysis.statements.length === 1;
@@ -226,7 +238,7 @@ export function decideAnalysis(
     if (c && (!best || STRICTNESS[c.action] > STRICTNESS[best.action])) best = c;
   };
   for (const s of analysis.statements) {
-    consider(decideStatement(s, s.summary, rules, presets, scratch.searchPath, scratch, 0));
+    consider(decideStatement(s, s.summary, rules, presets, guards, scratch.searchPath, scratch, 0));
     if (!single) scratch.applyStatement(s);
   }
   if (preparedAs && session) {
@@ -234,7 +246,7 @@ export function decideAnalysis(
       consider({ action: 'block', rule: null, message: `blocked: statement name "${preparedAs}" may still hold a statement deallocated earlier in this session that the gateway no longer remembers`, timeoutMs: DEFAULT_APPROVAL_TIMEOUT_MS });
     }
     for (const earlier of session.history(preparedAs)) {
-      consider(decideStatement(earlier, `${earlier.summary} (what "${preparedAs}" held before; it stays if this Parse fails)`, rules, presets, scratch.searchPath, scratch, 1));
+      consider(decideStatement(earlier, `${earlier.summary} (what "${preparedAs}" held before; it stays if this Parse fails)`, rules, presets, guards, scratch.searchPath, scratch, 1));
     }
   }
   if (!best) return allowDefault();
@@ -255,6 +267,7 @@ function decideStatement(
   label: string,
   rules: readonly CompiledRule[],
   presets: readonly CompiledPreset[],
+  guards: readonly CompiledMasking[],
   searchPath: readonly string[] | null,
   session: SqlSessionState | undefined,
   depth: number,
@@ -274,7 +287,8 @@ function decideStatement(
     const action = p.action ?? f.action;
     consider({ action, rule: p.name, message: `${VERB[action]} by policy preset "${p.name}" (${f.reason}): ${label}`, timeoutMs: p.timeoutMs });
   }
-  if (s.prepare) consider(decideStatement(s.prepare.inner, label, rules, presets, searchPath, session, depth + 1));
+  for (const g of guards) consider(launderingFinding(s, label, g, searchPath));
+  if (s.prepare) consider(decideStatement(s.prepare.inner, label, rules, presets, guards, searchPath, session, depth + 1));
   for (const name of s.executes) {
     const prepared = session?.lookup(name) ?? [];
     if (session?.uncertain(name)) {
@@ -284,9 +298,30 @@ function decideStatement(
       consider({ action: 'block', rule: null, message: `blocked: EXECUTE of "${name}", which this session has not prepared through the gateway`, timeoutMs: DEFAULT_APPROVAL_TIMEOUT_MS });
     }
     // Prepared statements can't EXECUTE (PREPARE p AS EXECUTE q is a syntax error), so depth stays small.
-    if (depth < 4) for (const inner of prepared) consider(decideStatement(inner, `${label} (${inner.summary})`, rules, presets, searchPath, session, depth + 1));
+    if (depth < 4) for (const inner of prepared) consider(decideStatement(inner, `${label} (${inner.summary})`, rules, presets, guards, searchPath, session, depth + 1));
   }
   return best;
+}
+
+/**
+ * A statement that would let values masked by a table.column rule out under another name, where the
+ * result masker can't see them: reading a protected table while writing another one (INSERT ... SELECT,
+ * CREATE TABLE AS, SELECT INTO, a view, UPDATE other SET x = (SELECT ...)), or changing a protected table
+ * (renaming it, its columns or its schema, views, rules, triggers on it). Blocked.
+ */
+function launderingFinding(s: StatementAnalysis, label: string, g: CompiledMasking, searchPath: readonly string[] | null): Candidate | null {
+  const isProtected = (t: string) => g.tables!(t, searchPath);
+  const readsProtected = s.tablesRead.some(isProtected);
+  const writesElsewhere = s.tablesWritten.some((t) => !isProtected(t));
+  const changesProtected = s.kinds.some((k) => /^(create|alter) /.test(k)) && s.tablesWritten.some(isProtected);
+  if (!(readsProtected && writesElsewhere) && !changesProtected) return null;
+  const why = changesProtected ? 'changes a table whose columns it masks' : 'would copy columns it masks into another table';
+  return {
+    action: 'block',
+    rule: g.rule.name,
+    message: `blocked by masking rule "${g.rule.name}" (${why}, where they would no longer be masked): ${label}`,
+    timeoutMs: DEFAULT_APPROVAL_TIMEOUT_MS,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
