@@ -447,12 +447,19 @@ describe('masking bypasses', () => {
     c.off('notice', onNotice);
     expect(notices).toHaveLength(1);
     noRaw(notices);
-    for (const sql of ['SELECT email::int FROM customers', 'SELECT name::int FROM customers', 'SELECT name::date FROM customers']) {
+    for (const sql of [
+      'SELECT email::int FROM customers',
+      'SELECT name::int FROM customers',
+      'SELECT name::date FROM customers',
+      'SELECT name::regclass FROM customers',
+      'SELECT name::regtype FROM customers',
+      'SELECT name::json FROM customers',
+    ]) {
       const err = await c.query(sql).then(
         () => null,
         (e: Error & { detail?: string }) => `${e.message} ${e.detail ?? ''}`,
       );
-      expect(err, sql).toMatch(/invalid input syntax/);
+      expect(err, sql).not.toBeNull();
       noRaw(err);
     }
   });

@@ -429,11 +429,13 @@ describe('ResultMasker: NOTICE and ERROR', () => {
     expect(n.hint).toBe('token [api_token redacted]');
   });
 
-  it('with column rules, a data exception (class 22) loses the value it quotes', () => {
+  it('with column rules, a data exception (class 22) or failed name lookup (class 42) loses the value it quotes', () => {
     const m = new ResultMasker(plan({ columns: [{ rule: 'n', columns: ['customers.name'], strategy: { kind: 'redact' } }] }), KEY);
     const e = errorResponse({ severity: 'ERROR', code: '22P02', message: 'invalid input syntax for type integer: "Ada "the" Lovelace"' });
     expect((fields(m.noticeOrError(e)) as any).message).toBe('invalid input syntax for type integer: "[redacted]"');
-    const other = errorResponse({ severity: 'ERROR', code: '42P01', message: 'relation "customers2" does not exist' });
+    const lookup = errorResponse({ severity: 'ERROR', code: '42P01', message: 'relation "Ada Lovelace" does not exist' });
+    expect((fields(m.noticeOrError(lookup)) as any).message).toBe('relation "[redacted]" does not exist');
+    const other = errorResponse({ severity: 'ERROR', code: '23505', message: 'duplicate key value violates unique constraint "c_pkey"' });
     expect(m.noticeOrError(other)).toBe(other);
   });
 

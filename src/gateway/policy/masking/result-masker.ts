@@ -320,8 +320,9 @@ export class ResultMasker {
     if (!this.active) return message;
     const fields = parseNoticeFields(message);
     // Data exceptions (class 22: invalid input syntax, value out of range ...) quote the offending value
-    // ("invalid input syntax for type integer: \"Ada\""), which may be a column masked only by a rule.
-    const quotesValue = this.columns.enabled && fields.some(([c, t]) => c === 0x43 /* C */ && t.startsWith('22'));
+    // ("invalid input syntax for type integer: \"Ada\""), and so do name lookups (class 42: a value cast
+    // to regclass gives relation "Ada" does not exist); it may be a column masked only by a rule.
+    const quotesValue = this.columns.enabled && fields.some(([c, t]) => c === 0x43 /* C */ && (t.startsWith('22') || t.startsWith('42')));
     let changed = false;
     for (const field of fields) {
       const code = String.fromCharCode(field[0]);
