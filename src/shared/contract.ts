@@ -267,6 +267,47 @@ export const EvidenceExportResult = z.object({
 });
 export type EvidenceExportResult = z.infer<typeof EvidenceExportResult>;
 
+/** One recorded channel of an SSH session (shell, exec, sftp ...), from the recordings index. */
+export const SshChannelDto = z.object({
+  channelId: z.number(),
+  kind: z.enum(['shell', 'exec', 'sftp', 'scp', 'subsystem']),
+  command: z.string().nullable(),
+  startedAt: Iso,
+  endedAt: Iso.nullable(),
+  exitStatus: z.number().nullable(),
+  exitSignal: z.string().nullable(),
+  bytesIn: z.number(),
+  bytesOut: z.number(),
+  endReason: z.string().nullable(),
+  truncated: z.boolean(),
+  /** Whether it has a terminal recording (asciicast) to play; sftp channels have file operations only. */
+  playable: z.boolean(),
+});
+export type SshChannelDto = z.infer<typeof SshChannelDto>;
+
+/** A terminal state to seek from: writing `data` into a reset cols x rows terminal restores it (docs/console.md). */
+export const ReplaySnapshotDto = z.object({ index: z.number(), t: z.number(), cols: z.number(), rows: z.number(), data: z.string() });
+export type ReplaySnapshotDto = z.infer<typeof ReplaySnapshotDto>;
+
+/** A page of an SSH channel's recording for the player: output and resize events, snapshots among them. */
+export const SshRecordingDto = z.object({
+  channels: z.array(SshChannelDto),
+  /** The channel this page is from; null when the session has no playable channel. */
+  channel: z.number().nullable(),
+  header: z.object({ width: z.number(), height: z.number(), startedAt: Iso, command: z.string().nullable() }).nullable(),
+  /** Seconds from the first to the last event of the whole recording. */
+  duration: z.number(),
+  eventCount: z.number(),
+  /** Index of this page's first event; `nextIndex` continues (null: this is the last page). */
+  fromIndex: z.number(),
+  nextIndex: z.number().nullable(),
+  /** `[seconds, "o" | "r", data]` as in the asciicast file (typed input is not sent). */
+  events: z.array(z.tuple([z.number(), z.enum(['o', 'i', 'r']), z.string()])),
+  /** Snapshots whose index falls in this page. */
+  snapshots: z.array(ReplaySnapshotDto),
+});
+export type SshRecordingDto = z.infer<typeof SshRecordingDto>;
+
 const Empty = z.object({}).strict();
 
 /** Every command: name -> { input, output }. Names are `noun.verb`. */
@@ -370,6 +411,21 @@ export const commands = {
   'sessions.get': {
     input: z.object({ id: z.string() }).strict(),
     output: z.object({ session: SessionDto, statements: z.array(StatementDto) }),
+  },
+
+  /**
+   * Read an SSH session's channel recording for the console player (the first playable channel unless
+   * `channel` names one), a page at a time from `fromIndex`. Never a file path: the gateway finds the file.
+   */
+  'ssh.recording.get': {
+    input: z
+      .object({
+        sessionId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a session id'),
+        channel: z.number().int().min(1).max(1_000_000).optional(),
+        fromIndex: z.number().int().min(0).default(0),
+      })
+      .strict(),
+    output: SshRecordingDto,
   },
 
   'audit.list': {

@@ -9,6 +9,7 @@ import { grantCommands } from './grant-commands';
 import { policyCommands } from './policy-commands';
 import { reviewCommands } from './review-commands';
 import { evidenceCommands } from './evidence-commands';
+import { recordingCommands } from './recording-commands';
 import { sessionCommands } from './session-commands';
 
 /** The one implementation of the contract. Transports hand it raw input; it validates everything. */
@@ -23,6 +24,7 @@ export function createGatewayApi(deps: ApiDeps, log: Logger): GatewayApi {
     ...agentCommands(deps),
     ...grantCommands(deps),
     ...sessionCommands(deps),
+    ...recordingCommands(deps),
     ...reviewCommands(deps),
     ...evidenceCommands(deps),
     ...approvalCommands(deps),
