@@ -413,13 +413,28 @@ describe('masking bypasses', () => {
     const text = await rows('SELECT name AS n, email AS e FROM customers ORDER BY id');
     expect(text[0].n).not.toBe(NAMES[0]);
     expect(text[0].e).toMatch(/^tok_/);
-    const bin = (await c.query({ text: 'SELECT name, email FROM customers ORDER BY id', binary: true, rowMode: 'array' } as pg.QueryArrayConfig)).rows;
-    noRaw(bin.map((r) => r.map(String)));
+    const bin = await c.query({ text: 'SELECT name, email FROM customers WHERE id > $1 ORDER BY id', values: [0], binary: true, rowMode: 'array' } as pg.QueryArrayConfig);
+    expect(bin.fields.map((f) => f.format)).toEqual(['binary', 'binary']);
+    noRaw(bin.rows.map((r) => r.map(String)));
     await c.query('DECLARE held CURSOR WITH HOLD FOR SELECT id, name, email FROM customers ORDER BY id');
     const fetched = (await c.query({ name: 'fetch-held', text: 'FETCH ALL FROM held' })).rows;
     await c.query('CLOSE held');
     expect(fetched).toHaveLength(2);
     noRaw(fetched);
+  });
+
+  it('binary format: arrays, records, a domain over text and bytea holding an email come back NULL', async () => {
+    await superQuery(`DO $$ BEGIN CREATE DOMAIN public.mail AS text; EXCEPTION WHEN duplicate_object THEN NULL; END $$; ALTER DOMAIN public.mail OWNER TO ${owner}`);
+    const sql =
+      "SELECT array_agg(email) AS a, (SELECT row(email, 1) FROM customers WHERE id = 1) AS r, (SELECT email::mail FROM customers WHERE id = 1) AS d, (SELECT convert_to(email, 'UTF8') FROM customers WHERE id = 1) AS b FROM customers";
+    // Parameters make node-postgres use the extended protocol, where `binary` asks for binary results.
+    const res = await c.query({ text: `${sql} WHERE $1::int = 1`, values: [1], binary: true, rowMode: 'array' } as pg.QueryArrayConfig);
+    expect(res.fields.map((f) => f.format)).toEqual(['binary', 'binary', 'binary', 'binary']);
+    const r = res.rows as unknown[][];
+    const asText = (v: unknown): string => (v === null ? 'NULL' : Buffer.isBuffer(v) ? v.toString('latin1') : Array.isArray(v) ? v.map(asText).join(',') : String(v));
+    const values = r[0].map(asText);
+    expect(values).toHaveLength(4);
+    noRaw(values);
   });
 
   it('LISTEN/NOTIFY payloads go through the detectors', async () => {

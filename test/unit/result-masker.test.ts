@@ -328,6 +328,22 @@ describe('ResultMasker: random rows', () => {
   });
 });
 
+describe('ResultMasker: binary values of other types', () => {
+  it('a detector hit in the bytes of a binary array, record or user type gives NULL; fixed-size types are skipped', () => {
+    const m = new ResultMasker(detectors(), KEY);
+    const TEXT_ARRAY = 1009;
+    const ENUMISH = 16500;
+    m.rowDescription(rowDescription([{ name: 'a', typeOid: TEXT_ARRAY, format: 1 }, { name: 'u', typeOid: ENUMISH, format: 1 }, { name: 'n', typeOid: INT4, format: 1 }, { name: 'ok', typeOid: TEXT_ARRAY, format: 1 }]));
+    const arr = Buffer.concat([int32(1), int32(0), uint32(25), int32(1), int32(1), int32(15), Buffer.from('ada@example.com')]);
+    const clean = Buffer.concat([int32(1), int32(0), uint32(25), int32(1), int32(1), int32(5), Buffer.from('hello')]);
+    const out = readRow(m.dataRow(dataRow([arr, Buffer.from('bob@example.org'), int32(7), clean])));
+    expect(out[0]).toBeNull();
+    expect(out[1]).toBeNull();
+    expect(out[2]).toEqual(int32(7));
+    expect(out[3]).toEqual(clean);
+  });
+});
+
 describe('ResultMasker: COPY TO STDOUT', () => {
   const copyOut = (format: number, n: number) => message('H', Buffer.concat([Buffer.from([format]), int16(n), ...Array.from({ length: n }, () => int16(format))]));
   const copyData = (s: string) => message('d', Buffer.from(s));

@@ -42,6 +42,11 @@ const T = {
   jsonb: 3802,
   jsonbArray: 3807,
 } as const;
+/**
+ * Fixed-size binary formats that can't hold text (bool, int2, int4, oid, float4/8, money, date, time,
+ * timestamp(tz), interval, timetz, uuid, pg_lsn): their binary values skip the detectors.
+ */
+const BINARY_NO_TEXT = new Set<number>([16, 21, 23, 26, 700, 701, 790, 1082, 1083, 1114, 1184, 1186, 1266, 2950, 3220]);
 /** OIDs from here on are user-defined (enums, domains, citext...): clients read their text as strings. */
 const FIRST_NORMAL_OID = 16384;
 
@@ -67,6 +72,11 @@ const Mode = {
   detectBinaryText: 4,
   /** Detectors on a binary int8/numeric (card numbers stored as numbers): any hit gives NULL. */
   detectBinaryNumber: 5,
+  /**
+   * Detectors on the bytes of any other binary value (arrays and records of text, domains, citext, enums,
+   * bytea ...): text inside them is stored as-is, so a hit gives NULL (the value can't be rewritten).
+   */
+  detectBinaryOpaque: 6,
 } as const;
 type Mode = (typeof Mode)[keyof typeof Mode];
 
@@ -391,15 +401,15 @@ export class ResultMasker {
     if (format === 0) return Mode.detectText;
     if (BINARY_TEXT.has(typeOid)) return Mode.detectBinaryText;
     if (typeOid === T.int8 || typeOid === T.numeric) return Mode.detectBinaryNumber;
-    return Mode.skip;
+    return BINARY_NO_TEXT.has(typeOid) ? Mode.skip : Mode.detectBinaryOpaque;
   }
 
   /** Rows with no RowDescription (detectors only): text or binary per the last formats; hits give NULL. */
   private shapelessModes(n: number): Uint8Array {
     if (this.modes.length === n && this.shapeless) return this.modes;
     const modes = new Uint8Array(n);
-    // Binary values of unknown type can't be read as text; text ones can.
-    for (let i = 0; i < n; i++) modes[i] = this.formatOf(i) === 0 ? Mode.detectText : Mode.skip;
+    // Binary values of unknown type can't be rewritten, but a detector hit in their bytes gives NULL.
+    for (let i = 0; i < n; i++) modes[i] = this.formatOf(i) === 0 ? Mode.detectText : Mode.detectBinaryOpaque;
     this.modes = modes;
     this.shapeless = true;
     return modes;
@@ -443,6 +453,10 @@ export class ResultMasker {
         if (mode === Mode.detectText && !(shape ? shape.stringy[i] : false)) return null;
         if (isJson(typeOid) && !parsesAsJson(masked)) return null;
         return encodeText(masked, binaryJsonb);
+      }
+      case Mode.detectBinaryOpaque: {
+        if (!this.values.maybe(profileBytes(buf, start, end, this.profile))) return undefined;
+        return this.values.mask(buf.toString('utf8', start, end), this.counts, this.profile) === undefined ? undefined : null;
       }
       case Mode.detectBinaryNumber: {
         const digits = typeOid === T.int8 ? (end - start === 8 ? buf.readBigInt64BE(start).toString() : '') : numericIntegerDigits(buf, start, end);
