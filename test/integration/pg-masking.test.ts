@@ -111,7 +111,10 @@ describe('column rules (resolved through the upstream catalog)', () => {
     const b = (await client.query({ ...named, values: [2] })).rows;
     expect(a[0].card).toBe('************1111');
     expect(b[0].card).toBe('************5559');
-    const bin = (await client.query({ text: 'SELECT email, notes FROM customers WHERE id = 1', binary: true, rowMode: 'array' } as pg.QueryArrayConfig)).rows as unknown[][];
+    // With parameters, so node-postgres uses the extended protocol (only there does `binary` apply).
+    const binary = await client.query({ text: 'SELECT email, notes FROM customers WHERE id = $1', values: [1], binary: true, rowMode: 'array' } as pg.QueryArrayConfig);
+    expect(binary.fields.map((f) => f.format)).toEqual(['binary', 'binary']);
+    const bin = binary.rows as unknown[][];
     expect(String(bin[0][0])).toMatch(/^tok_/);
     noRaw(bin.map((r) => r.map(String)));
   });
