@@ -165,7 +165,7 @@ async function startParts(opts: GatehouseOptions, dataDir: string, host: string,
   const ssh =
     opts.sshPort === null
       ? null
-      : await SshGateway.start({ host, port: opts.sshPort ?? 2222, dataDir, hostKey: sshHostKey, store, secretBox, audit, recorder, log, policy: () => policy, approvals });
+      : await SshGateway.start({ host, port: opts.sshPort ?? 2222, dataDir, hostKey: sshHostKey, store, secretBox, audit, recorder, log, policy: () => policy, approvals, maskingKey });
   if (ssh) teardown.add(() => ssh.close());
   let consoleServer: ConsoleServer | null = null;
 

@@ -6,6 +6,7 @@ import type { ApprovalBroker } from '../approvals/approval-broker';
 import type { Logger } from '../core/logger';
 import type { SshRequest } from '../policy/ssh-policy';
 import type { StatementDecision } from '../policy/policy-types';
+import type { TerminalMasker } from '../policy/masking/terminal-masker';
 import { AsciicastWriter } from '../recording/asciicast-writer';
 import type { StoreApi } from '../store/store-api';
 import type { SshChannelKind } from '../store/ssh-repo';
@@ -46,6 +47,10 @@ export interface ChannelHost {
   readonly approvals: ApprovalBroker | null;
   readonly agentName: string;
   readonly connectionName: string;
+  /** A masker for one output stream (stdout or stderr) of a shell/exec channel; null when no value rule applies. */
+  outputMasker(): TerminalMasker | null;
+  /** Idle time after which a masker's held tail is written out (ms). */
+  readonly maskFlushMs: number;
 }
 
 type ExitInfo = { code: number } | { signal: string; coreDumped: boolean; description: string };
@@ -56,7 +61,9 @@ type ExitInfo = { code: number } | { signal: string; coreDumped: boolean; descri
  * same requests and relays data both ways with backpressure, stderr kept apart, window changes and
  * signals forwarded, and the upstream's exit-status/exit-signal passed back. Output (and input when
  * asked) is recorded as asciicast v2; sftp and scp channels record file operations instead. A failed
- * recording write ends the channel (fail closed).
+ * recording write ends the channel (fail closed). Shell and exec output (stdout and stderr, each with its
+ * own TerminalMasker) goes through the policy's value detectors before it is recorded and sent; sftp and
+ * scp carry file contents and are not masked.
  */
 export class SessionChannel {
   channelId = 0;
@@ -75,6 +82,8 @@ export class SessionChannel {
   private finished = false;
   private upstreamDone = false;
   private held: HeldRequest | null = null;
+  private readonly maskers: TerminalMasker[] = [];
+  private readonly maskTimers: NodeJS.Timeout[] = [];
 
   constructor(
     private readonly host: ChannelHost,
@@ -306,18 +315,65 @@ export class SessionChannel {
     up.on('drain', () => stream.resume());
     stream.on('end', () => up.end());
 
-    const toClient = (source: { pause(): void; resume(): void }, target: Writable) => (d: Buffer) => {
-      this.bytesOut += d.length;
-      this.host.countBytes(0, d.length);
-      if (this.cast && !this.record(() => this.cast!.output(d))) return;
-      if (this.sftp && !this.record(() => this.sftp!.fromServer(d))) return;
-      if (!target.write(d)) {
-        source.pause();
-        target.once('drain', () => source.resume());
-      }
+    // What the agent sees (and the recording keeps): masked for shell and exec, as it came otherwise.
+    const send = (d: Buffer, target: Writable): boolean => {
+      if (this.cast && !this.record(() => this.cast!.output(d))) return true;
+      return target.write(d);
     };
-    up.on('data', toClient(up, stream));
-    up.stderr.on('data', toClient(up.stderr, stream.stderr));
+    const toClient = (source: { pause(): void; resume(): void }, target: Writable, masker: TerminalMasker | null) => {
+      // The held tail of a masked stream goes out after a short idle, so typed echoes aren't kept back.
+      const timer = masker
+        ? setTimeout(() => {
+            const rest = masker.flush();
+            if (rest.length && !this.finished) send(rest, target);
+          }, this.host.maskFlushMs)
+        : null;
+      if (timer) {
+        clearTimeout(timer);
+        this.maskTimers.push(timer);
+      }
+      const onData = (d: Buffer) => {
+        this.bytesOut += d.length;
+        this.host.countBytes(0, d.length);
+        if (this.sftp && !this.record(() => this.sftp!.fromServer(d))) return;
+        let out = d;
+        if (masker) {
+          try {
+            out = masker.push(d);
+          } catch (err) {
+            // Fail closed: output that could not be checked is not passed on.
+            this.host.log.error('masking ssh output failed; closing the channel', { err });
+            this.up?.close();
+            this.failWith('gatehouse could not apply masking to this output, so it closed the channel', 'masking_failed');
+            return;
+          }
+          if (masker.holding) timer!.refresh();
+          else clearTimeout(timer!);
+          if (!out.length) return;
+        }
+        if (!send(out, target)) {
+          source.pause();
+          target.once('drain', () => source.resume());
+        }
+      };
+      const onEnd = () => {
+        if (!masker) return;
+        clearTimeout(timer!);
+        const rest = masker.flush();
+        if (rest.length && !this.finished) send(rest, target);
+      };
+      return { onData, onEnd };
+    };
+    const masked = this.kind === 'shell' || this.kind === 'exec';
+    const outMasker = masked ? this.host.outputMasker() : null;
+    const errMasker = masked ? this.host.outputMasker() : null;
+    for (const m of [outMasker, errMasker]) if (m) this.maskers.push(m);
+    const toStdout = toClient(up, stream, outMasker);
+    const toStderr = toClient(up.stderr, stream.stderr, errMasker);
+    up.on('data', toStdout.onData);
+    up.stderr.on('data', toStderr.onData);
+    up.once('end', toStdout.onEnd);
+    up.stderr.once('end', toStderr.onEnd);
     up.on('exit', (code: number | null, signal?: string, coreDumped?: boolean, description?: string) => {
       this.exit = code !== null && code !== undefined ? { code } : { signal: signal ?? 'SIGKILL', coreDumped: !!coreDumped, description: description ?? '' };
     });
@@ -405,6 +461,7 @@ export class SessionChannel {
   private finish(reason: string, gatewayExit?: number): void {
     if (this.finished) return;
     this.finished = true;
+    for (const t of this.maskTimers) clearTimeout(t);
     try {
       this.cast?.close();
     } catch (err) {
@@ -434,6 +491,7 @@ export class SessionChannel {
           bytesOut: this.bytesOut,
           endReason: reason,
           truncated: this.cast?.truncated ?? false,
+          masked: this.maskers.reduce((n, m) => n + m.maskedCount, 0),
         });
       } catch (err) {
         this.host.log.error('could not index the end of an ssh recording', { err });

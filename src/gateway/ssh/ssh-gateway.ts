@@ -35,6 +35,10 @@ export interface SshGatewayOptions {
   policy?: () => CompiledPolicy;
   /** Holds `approve` decisions for a human (absent: they are denied). */
   approvals?: ApprovalBroker;
+  /** Key of the `hash` masking strategy (the data dir's masking key); absent: output is not masked. */
+  maskingKey?: Buffer;
+  /** Idle time after which output held by the masker (an unfinished line) is written out (default 20 ms). */
+  maskFlushMs?: number;
 }
 
 /**
@@ -71,6 +75,8 @@ export class SshGateway {
       upstreamTimeoutMs: opts.upstreamTimeoutMs ?? 15_000,
       policy: opts.policy ?? null,
       approvals: opts.approvals ?? null,
+      maskingKey: opts.maskingKey ?? null,
+      maskFlushMs: opts.maskFlushMs ?? 20,
     };
     const max = opts.maxConnections ?? 500;
     // Keystrokes are tiny packets: without TCP_NODELAY, Nagle's algorithm would hold echoes back.

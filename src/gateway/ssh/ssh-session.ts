@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { AuthContext, Client, ClientInfo, Connection } from 'ssh2';
 import type { ApprovalBroker } from '../approvals/approval-broker';
 import type { Logger } from '../core/logger';
-import type { CompiledPolicy } from '../policy/policy-engine';
+import { TerminalMasker } from '../policy/masking/terminal-masker';
+import { maskingPlanFor, type CompiledPolicy } from '../policy/policy-engine';
 import type { PolicySubject, StatementDecision } from '../policy/policy-types';
 import { decideSsh, type SshRequest } from '../policy/ssh-policy';
 import type { SecretBox } from '../identity/secret-box';
@@ -28,6 +29,10 @@ export interface SshSessionDeps {
   /** The policy in force (read at each decision, so a new policy reaches running sessions); null = allow all. */
   policy: (() => CompiledPolicy) | null;
   approvals: ApprovalBroker | null;
+  /** Key of the `hash` masking strategy; null = no output masking. */
+  maskingKey: Buffer | null;
+  /** Idle time before a masker's held tail is written out (ms). */
+  maskFlushMs: number;
 }
 
 /** Authentication attempts allowed per connection before it is dropped. */
@@ -118,6 +123,20 @@ export class SshClientSession implements ChannelHost {
     const policy = this.deps.policy;
     if (!policy || !this.subject) return { action: 'allow', rule: null, message: '', timeoutMs: 0 };
     return decideSsh(policy(), this.subject, req);
+  }
+
+  get maskFlushMs(): number {
+    return this.deps.maskFlushMs;
+  }
+
+  outputMasker(): TerminalMasker | null {
+    const policy = this.deps.policy;
+    if (!policy || !this.subject || !this.deps.maskingKey) return null;
+    // Read when the channel starts: a policy applied later reaches the session's next channel.
+    const plan = maskingPlanFor(policy(), this.subject);
+    if (plan.values.length === 0) return null;
+    const masker = new TerminalMasker(plan.values, this.deps.maskingKey);
+    return masker.enabled ? masker : null;
   }
 
   refusal(): { message: string; reason: string } | null {

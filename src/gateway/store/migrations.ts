@@ -337,6 +337,20 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 10,
+    name: 'ssh: per-connection forwarding allowances, masked value counts per channel',
+    up(db) {
+      db.exec(`
+        -- Which kinds of forwarding (tcpip, agent, x11) an ssh connection allows; none by default.
+        CREATE TABLE ssh_connection_settings (
+          connection_id TEXT PRIMARY KEY REFERENCES connections(id) ON DELETE CASCADE,
+          allow_forwarding TEXT NOT NULL DEFAULT ''
+        );
+        ALTER TABLE ssh_recordings ADD COLUMN masked INTEGER NOT NULL DEFAULT 0;
+      `);
+    },
+  },
 ];
 
 /**

@@ -43,9 +43,15 @@ export interface SshRecordingRecord {
   endReason: string | null;
   /** True when output beyond the per-channel recording limit was counted but not written. */
   truncated: boolean;
+  /** Values masked in the channel's output by policy (schema 10; 0 when none or not known). */
+  masked?: number;
 }
 
-export type SshRecordingEnd = Pick<SshRecordingRecord, 'endedAt' | 'exitStatus' | 'exitSignal' | 'bytesIn' | 'bytesOut' | 'endReason' | 'truncated'>;
+export type SshRecordingEnd = Pick<SshRecordingRecord, 'endedAt' | 'exitStatus' | 'exitSignal' | 'bytesIn' | 'bytesOut' | 'endReason' | 'truncated' | 'masked'>;
+
+/** Kinds of forwarding an ssh connection can allow (none by default). */
+export const SSH_FORWARDING_KINDS = ['tcpip', 'agent', 'x11'] as const;
+export type SshForwardingKind = (typeof SSH_FORWARDING_KINDS)[number];
 
 /** A file operation seen in an sftp or scp channel. */
 export interface SshFileOpRecord {
@@ -66,7 +72,7 @@ interface KeyRow { id: string; agent_id: string; algo: string; key_blob: Buffer;
 interface PinRow { connection_id: string; host: string; port: number; algo: string; fingerprint: string; key_blob: Buffer; pinned_at: number }
 interface RecRow {
   session_id: string; channel_id: number; kind: SshChannelKind; command: string | null; file: string | null; started_at: number; ended_at: number | null;
-  exit_status: number | null; exit_signal: string | null; bytes_in: number; bytes_out: number; end_reason: string | null; truncated: number;
+  exit_status: number | null; exit_signal: string | null; bytes_in: number; bytes_out: number; end_reason: string | null; truncated: number; masked: number;
 }
 interface OpRow { id: number; session_id: string; channel_id: number; at: number; op: string; path: string; target: string | null; direction: 'upload' | 'download' | null; bytes: number }
 
@@ -74,12 +80,12 @@ const keyFromRow = (r: KeyRow): AgentSshKeyRecord => ({ id: r.id, agentId: r.age
 const pinFromRow = (r: PinRow): SshHostPinRecord => ({ connectionId: r.connection_id, host: r.host, port: r.port, algo: r.algo, fingerprint: r.fingerprint, blob: r.key_blob, pinnedAt: r.pinned_at });
 const recFromRow = (r: RecRow): SshRecordingRecord => ({
   sessionId: r.session_id, channelId: r.channel_id, kind: r.kind, command: r.command, file: r.file, startedAt: r.started_at, endedAt: r.ended_at,
-  exitStatus: r.exit_status, exitSignal: r.exit_signal, bytesIn: r.bytes_in, bytesOut: r.bytes_out, endReason: r.end_reason, truncated: r.truncated === 1,
+  exitStatus: r.exit_status, exitSignal: r.exit_signal, bytesIn: r.bytes_in, bytesOut: r.bytes_out, endReason: r.end_reason, truncated: r.truncated === 1, masked: r.masked,
 });
 const opFromRow = (r: OpRow): SshFileOpRecord => ({ id: r.id, sessionId: r.session_id, channelId: r.channel_id, at: r.at, op: r.op, path: r.path, target: r.target, direction: r.direction, bytes: r.bytes });
 
 /**
- * SSH-specific rows (schema 7): agents' public keys, pinned upstream host keys, the index of channel
+ * SSH-specific rows (schema 7, 10): agents' public keys, pinned upstream host keys, the index of channel
  * recordings and the file operations seen in sftp/scp channels. Lookups by key run on every SSH login.
  */
 export class SqliteSshRepo {
@@ -137,10 +143,25 @@ export class SqliteSshRepo {
   endRecording(sessionId: string, channelId: number, end: SshRecordingEnd): void {
     this.db
       .prepare(
-        `UPDATE ssh_recordings SET ended_at = ?, exit_status = ?, exit_signal = ?, bytes_in = ?, bytes_out = ?, end_reason = ?, truncated = ?
+        `UPDATE ssh_recordings SET ended_at = ?, exit_status = ?, exit_signal = ?, bytes_in = ?, bytes_out = ?, end_reason = ?, truncated = ?, masked = ?
          WHERE session_id = ? AND channel_id = ?`,
       )
-      .run(end.endedAt, end.exitStatus, end.exitSignal, end.bytesIn, end.bytesOut, end.endReason, end.truncated ? 1 : 0, sessionId, channelId);
+      .run(end.endedAt, end.exitStatus, end.exitSignal, end.bytesIn, end.bytesOut, end.endReason, end.truncated ? 1 : 0, end.masked ?? 0, sessionId, channelId);
+  }
+
+  /** The kinds of forwarding a connection allows (empty: all refused, the default). */
+  allowedForwarding(connectionId: string): SshForwardingKind[] {
+    const r = this.db.prepare('SELECT allow_forwarding FROM ssh_connection_settings WHERE connection_id = ?').get(connectionId) as { allow_forwarding: string } | undefined;
+    if (!r || !r.allow_forwarding) return [];
+    return r.allow_forwarding.split(',').filter((k): k is SshForwardingKind => (SSH_FORWARDING_KINDS as readonly string[]).includes(k));
+  }
+
+  /** Set the kinds of forwarding a connection allows (replaces what was set). */
+  setAllowedForwarding(connectionId: string, kinds: readonly SshForwardingKind[]): void {
+    const value = SSH_FORWARDING_KINDS.filter((k) => kinds.includes(k)).join(',');
+    this.db
+      .prepare('INSERT INTO ssh_connection_settings (connection_id, allow_forwarding) VALUES (?, ?) ON CONFLICT (connection_id) DO UPDATE SET allow_forwarding = excluded.allow_forwarding')
+      .run(connectionId, value);
   }
 
   listRecordings(sessionId: string): SshRecordingRecord[] {
