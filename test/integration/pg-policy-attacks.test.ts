@@ -437,6 +437,19 @@ describe('masking bypasses', () => {
     noRaw(values);
   });
 
+  it('a reported setting filled from data (ParameterStatus) goes through the detectors; planner statistics are off limits', async () => {
+    const reported: string[] = [];
+    (c as unknown as { connection: RawConnection }).connection.on('parameterStatus', (m) => reported.push(String((m as unknown as { parameterValue: string }).parameterValue)));
+    await c.query("SELECT 1 FROM (SELECT set_config('application_name', 'to ' || email, false) FROM customers WHERE id = 1) s");
+    expect(reported.length).toBeGreaterThan(0);
+    noRaw(reported);
+    await c.query("SET application_name = 'tests'");
+    await superQuery('ANALYZE public.customers');
+    const stats = await reader("SELECT most_common_vals FROM pg_stats WHERE tablename = 'customers'");
+    expect(stats.stderr).toMatch(/blocked by masking rule "customer-(name|email)" \(planner statistics/);
+    noRaw(stats.stdout);
+  });
+
   it('LISTEN/NOTIFY payloads go through the detectors', async () => {
     const listener = await connect(readerUrl);
     try {

@@ -455,6 +455,16 @@ describe('ResultMasker: NOTICE and ERROR', () => {
     expect(m.noticeOrError(other)).toBe(other);
   });
 
+  it('reported settings go through the detectors (ParameterStatus)', () => {
+    const m = new ResultMasker(detectors(), KEY);
+    const status = (name: string, value: string) => message('S', Buffer.from(`${name}\0${value}\0`));
+    const parsed: any[] = [];
+    new Parser().parse(m.parameterStatus(status('application_name', 'x ada@example.com')), (x) => parsed.push(x));
+    expect(parsed[0]).toMatchObject({ name: 'parameterStatus', parameterName: 'application_name', parameterValue: 'x [email redacted]' });
+    const clean = status('TimeZone', 'UTC');
+    expect(m.parameterStatus(clean)).toBe(clean);
+  });
+
   it('NOTIFY payloads go through the detectors (NotificationResponse)', () => {
     const m = new ResultMasker(detectors(), KEY);
     const notify = (channel: string, payload: string) => message('A', Buffer.concat([int32(42), Buffer.from(`${channel}\0${payload}\0`)]));

@@ -309,8 +309,19 @@ function decideStatement(
  * CREATE TABLE AS, SELECT INTO, a view, UPDATE other SET x = (SELECT ...)), or changing a protected table
  * (renaming it, its columns or its schema, views, rules, triggers on it). Blocked.
  */
+const STATISTICS_VIEWS = /^(pg_catalog\.)?(pg_stats|pg_stats_ext|pg_stats_ext_exprs|pg_statistic|pg_statistic_ext_data)$/i;
+
 function launderingFinding(s: StatementAnalysis, label: string, g: CompiledMasking, searchPath: readonly string[] | null): Candidate | null {
   const isProtected = (t: string) => g.tables!(t, searchPath);
+  // Planner statistics hold sample values of every column (most_common_vals, histogram_bounds).
+  if (s.tablesRead.some((t) => STATISTICS_VIEWS.test(t))) {
+    return {
+      action: 'block',
+      rule: g.rule.name,
+      message: `blocked by masking rule "${g.rule.name}" (planner statistics hold sample values of the columns it masks): ${label}`,
+      timeoutMs: DEFAULT_APPROVAL_TIMEOUT_MS,
+    };
+  }
   const readsProtected = s.tablesRead.some(isProtected);
   const writesElsewhere = s.tablesWritten.some((t) => !isProtected(t));
   const changesProtected = s.kinds.some((k) => /^(create|alter) /.test(k)) && s.tablesWritten.some(isProtected);

@@ -384,6 +384,10 @@ export class PgRelay {
         // NOTIFY payloads (from any session, even between statements) can carry values too.
         if (masker) msg = masker.notification(msg);
         break;
+      case Backend.parameterStatus:
+        // So can a reported setting: set_config('application_name', email, false).
+        if (masker) msg = masker.parameterStatus(msg);
+        break;
       case Backend.commandComplete: {
         const tag = readCommandTag(buf, start, end);
         this.tracker.commandComplete(tag, rowsFromTag(tag));
@@ -504,7 +508,9 @@ export class PgRelay {
     this.activePortal = null;
     if (this.masking) {
       // Results must be seen message by message to be masked. (Once on, inspection stays on.)
-      for (const t of [Backend.dataRow, Backend.copyOutResponse, Backend.copyData, Backend.noticeResponse, Backend.notificationResponse]) this.serverInspected[t] = 1;
+      for (const t of [Backend.dataRow, Backend.copyOutResponse, Backend.copyData, Backend.noticeResponse, Backend.notificationResponse, Backend.parameterStatus]) {
+        this.serverInspected[t] = 1;
+      }
     }
   }
 

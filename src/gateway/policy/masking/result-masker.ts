@@ -373,6 +373,28 @@ export class ResultMasker {
     return out;
   }
 
+  /**
+   * Mask the value of a ParameterStatus ('S': a reported setting such as application_name, which
+   * `set_config('application_name', email, false)` fills from data) with the value detectors. Returns
+   * `message` when unchanged.
+   */
+  parameterStatus(message: Buffer): Buffer {
+    const end = checkHeader(message, MaskedMessage.parameterStatus, 'ParameterStatus');
+    if (!this.values.enabled) return message;
+    const nameEnd = message.indexOf(0, 5);
+    const valueEnd = nameEnd < 0 ? -1 : message.indexOf(0, nameEnd + 1);
+    if (nameEnd < 0 || valueEnd !== end - 1) throw new MalformedMessage('ParameterStatus: malformed');
+    const masked = this.values.mask(message.toString('utf8', nameEnd + 1, valueEnd), this.counts, undefined, true);
+    if (masked === undefined || masked === null) return message;
+    const body = Buffer.from(masked, 'utf8');
+    const out = Buffer.allocUnsafe(nameEnd + 1 + body.length + 1);
+    message.copy(out, 0, 0, nameEnd + 1);
+    body.copy(out, nameEnd + 1);
+    out[out.length - 1] = 0;
+    out.writeInt32BE(out.length - 1, 1);
+    return out;
+  }
+
   /** The masked-value tallies since the last call (`rule:detector` or `rule:column`), then reset. */
   takeCounts(): Record<string, number> {
     const out = Object.fromEntries(this.counts);

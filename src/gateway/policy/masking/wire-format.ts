@@ -20,6 +20,7 @@ export const MaskedMessage = {
   copyOutResponse: 0x48, // 'H'
   noticeResponse: 0x4e, // 'N'
   notificationResponse: 0x41, // 'A'
+  parameterStatus: 0x53, // 'S'
   rowDescription: 0x54, // 'T'
   copyData: 0x64, // 'd'
 } as const;
