@@ -260,6 +260,10 @@ describe('table rules can not be dodged', () => {
     expect(r.stderr).toBe('');
     expect(await superQuery('SELECT note FROM public.orders WHERE id = 3')).toBe('c');
     await superQuery('DELETE FROM public.orders WHERE id = 3');
+    // ... and COPY FROM STDIN into a read-only table is a write like any other.
+    const into = await botScript('\\copy payments from stdin\n9\t9\n\\.\n');
+    expect(into.stderr).toMatch(/payments-read-only/);
+    await expectIntact();
   });
 });
 
