@@ -23,6 +23,10 @@ export const TagsSchema = z.array(z.string().min(1).max(40)).max(20);
 export const ConnectionKind = z.enum(['postgres', 'ssh']);
 export type ConnectionKind = z.infer<typeof ConnectionKind>;
 
+/** Forwarding an ssh connection can allow: tcpip (ssh -L / -W through the upstream); agent and x11 are not bridged yet. */
+export const SshForwardingKind = z.enum(['tcpip', 'agent', 'x11']);
+export type SshForwardingKind = z.infer<typeof SshForwardingKind>;
+
 /** A registered upstream. The credential is write-only: it never appears in a DTO. */
 export const ConnectionDto = z.object({
   id: z.string(),
@@ -36,6 +40,8 @@ export const ConnectionDto = z.object({
   tlsMode: z.enum(['disable', 'prefer', 'require', 'verify-full']),
   hasSecret: z.boolean(),
   tags: z.array(z.string()),
+  /** ssh only: the forwarding allowed through this connection (none by default). */
+  allowForwarding: z.array(SshForwardingKind).optional(),
   createdAt: Iso,
   updatedAt: Iso,
 });
@@ -331,6 +337,8 @@ export const commands = {
         privateKey: z.string().max(16384).optional(),
         tlsMode: z.enum(['disable', 'prefer', 'require', 'verify-full']).default('prefer'),
         tags: TagsSchema.default([]),
+        /** ssh only: forwarding to allow (default none). */
+        allowForwarding: z.array(SshForwardingKind).optional(),
       })
       .strict(),
     output: ConnectionDto,
@@ -346,6 +354,8 @@ export const commands = {
         password: z.string().max(1024).optional(),
         tlsMode: z.enum(['disable', 'prefer', 'require', 'verify-full']).optional(),
         tags: TagsSchema.optional(),
+        /** ssh only: replaces the forwarding allowed ([] = none). */
+        allowForwarding: z.array(SshForwardingKind).optional(),
       })
       .strict(),
     output: ConnectionDto,

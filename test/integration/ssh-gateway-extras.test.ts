@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/gateway/core/logger';
 import { startGatehouse, type Gatehouse } from '../../src/gateway/gatehouse';
+import type { ConnectionDto } from '../../src/shared/contract';
 import { makeKeyPair, TestSshd, type KeyPair } from '../helpers/sshd';
 
 const ACTOR = { actor: 'test' };
@@ -132,5 +134,107 @@ describe('SSH gateway: output masking (real OpenSSH on both sides)', () => {
     const r = await run('scp', ['-P', String(port), '-i', agentKey.privateFile, ...CLIENT_OPTS, `box@127.0.0.1:${remote}`, local]);
     expect(r.code).toBe(0);
     expect(readFileSync(local, 'utf8')).toBe('alice@example.com 4111 1111 1111 1111\n');
+  });
+});
+
+describe('SSH gateway: forwarding allowed per connection (real OpenSSH on both sides)', () => {
+  let sshd: TestSshd;
+  let gh: Gatehouse;
+  let dir: string;
+  let port: number;
+  let agentKey: KeyPair;
+  let service: net.Server;
+  let servicePort: number;
+
+  const ssh = (args: string[], input?: string) => run('ssh', ['-p', String(port), '-i', agentKey.privateFile, ...CLIENT_OPTS, ...args], { input });
+  const audit = () => gh.store.audit.list({ limit: 500, order: 'asc' });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'gh-ssh-fwd-'));
+    sshd = await new TestSshd().start();
+    gh = await startGatehouse({ dataDir: path.join(dir, 'data'), pgPort: 0, consolePort: null, sshPort: 0, log: silentLogger });
+    port = gh.info().listeners.ssh!.port;
+    agentKey = makeKeyPair(dir, 'agent_key');
+    await gh.api.call('connections.add', { name: 'box', kind: 'ssh', host: '127.0.0.1', port: sshd.port, username: sshd.user, privateKey: sshd.userKey.privateKey }, ACTOR);
+    await gh.api.call('agents.add', { name: 'bot', sshPublicKey: agentKey.publicKey }, ACTOR);
+    await gh.api.call('grants.add', { agent: 'bot', connection: 'box' }, ACTOR);
+    // A service only the upstream host is meant to reach: answers "echo:" + what it got, then closes.
+    service = net.createServer((s) => {
+      const got: Buffer[] = [];
+      s.on('data', (d) => got.push(d));
+      s.on('end', () => s.end(`echo:${Buffer.concat(got).toString()}`));
+    });
+    await new Promise<void>((r) => service.listen(0, '127.0.0.1', r));
+    servicePort = (service.address() as net.AddressInfo).port;
+  }, 60_000);
+
+  afterAll(async () => {
+    await gh?.close();
+    await sshd?.stop();
+    service?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refused by default, with the reason audited', async () => {
+    const r = await ssh(['-W', `127.0.0.1:${servicePort}`, 'box@127.0.0.1'], 'hi');
+    expect(r.code).toBe(255);
+    expect(r.stderr).toMatch(/administratively prohibited|stdio forwarding failed/);
+    expect(audit().some((e) => e.kind === 'ssh.refused' && e.detail.request === 'direct-tcpip' && e.detail.reason === 'forwarding_not_allowed')).toBe(true);
+    expect(((await gh.api.call('connections.list', {}, ACTOR)) as ConnectionDto[])[0].allowForwarding).toEqual([]);
+  });
+
+  it('allowed: ssh -W and -L reach the service through the upstream host, one audit event per forwarded connection', async () => {
+    const dto = (await gh.api.call('connections.update', { name: 'box', allowForwarding: ['tcpip'] }, ACTOR)) as ConnectionDto;
+    expect(dto.allowForwarding).toEqual(['tcpip']);
+    const r = await ssh(['-W', `127.0.0.1:${servicePort}`, 'box@127.0.0.1'], 'through-the-gateway');
+    expect(r.stderr).toBe('');
+    expect(r.stdout.toString()).toBe('echo:through-the-gateway');
+
+    // ssh -L: a local port on the agent's side, forwarded while a command runs.
+    const local = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as net.AddressInfo).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const tunnel = ssh(['-o', 'ExitOnForwardFailure=yes', '-L', `${local}:127.0.0.1:${servicePort}`, 'box@127.0.0.1', 'sleep 3']);
+    let reply = '';
+    for (let i = 0; i < 40 && !reply; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      reply = await new Promise<string>((resolve) => {
+        const c = net.connect(local, '127.0.0.1', () => c.end('via-L'));
+        let got = '';
+        c.on('data', (d) => (got += d));
+        c.on('close', () => resolve(got));
+        c.on('error', () => resolve(''));
+      });
+    }
+    expect(reply).toBe('echo:via-L');
+    expect((await tunnel).code).toBe(0);
+
+    const opened = audit().filter((e) => e.kind === 'ssh.forwarded');
+    expect(opened).toHaveLength(2);
+    expect(opened[0].detail).toMatchObject({ protocol: 'ssh', request: 'direct-tcpip', destination: `127.0.0.1:${servicePort}` });
+    expect(opened[0].sessionId).toBeTruthy();
+    const closed = audit().filter((e) => e.kind === 'ssh.forward_closed');
+    expect(closed[0].detail).toMatchObject({ destination: `127.0.0.1:${servicePort}`, bytesIn: 'through-the-gateway'.length, bytesOut: 'echo:through-the-gateway'.length });
+  });
+
+  it('a destination the upstream cannot reach is refused to the client and audited', async () => {
+    const r = await ssh(['-W', '127.0.0.1:1', 'box@127.0.0.1'], 'x');
+    expect(r.code).toBe(255);
+    expect(audit().some((e) => e.kind === 'ssh.forward_failed' && e.detail.destination === '127.0.0.1:1')).toBe(true);
+  });
+
+  it('remote forwarding stays refused; agent and x11 forwarding cannot be allowed (not bridged)', async () => {
+    const rf = await ssh(['-o', 'ExitOnForwardFailure=yes', '-R', '0:127.0.0.1:9', 'box@127.0.0.1', 'true']);
+    expect(rf.code).toBe(255);
+    expect(rf.stderr).toMatch(/remote port forwarding failed/);
+    await expect(gh.api.call('connections.update', { name: 'box', allowForwarding: ['tcpip', 'agent'] }, ACTOR)).rejects.toThrow(
+      'agent forwarding cannot be allowed: the gateway does not bridge it yet (only tcpip: ssh -L and -W)',
+    );
+    await gh.api.call('connections.update', { name: 'box', allowForwarding: [] }, ACTOR);
+    const r = await ssh(['-W', `127.0.0.1:${servicePort}`, 'box@127.0.0.1'], 'hi');
+    expect(r.code).toBe(255);
   });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { connectionToDto } from '../core/dto';
 import { invalid, notFound } from '../core/errors';
 import { sealSshCredential } from '../ssh/ssh-credential';
+import type { ConnectionDto, SshForwardingKind } from '../../shared/contract';
 import type { ConnectionRecord } from '../store/records';
 import type { ApiDeps, Handlers } from './api-types';
 
@@ -17,13 +18,25 @@ export function connectionCommands(deps: ApiDeps): Handlers<Names> {
     return c;
   };
   const describe = (c: ConnectionRecord) => ({ host: c.host, port: c.port, database: c.database, username: c.username, tlsMode: c.tlsMode, tags: c.tags });
+  const toDto = (c: ConnectionRecord): ConnectionDto => (c.kind === 'ssh' ? { ...connectionToDto(c), allowForwarding: store.ssh.allowedForwarding(c.id) } : connectionToDto(c));
+  const checkForwarding = (kind: ConnectionRecord['kind'], allow: readonly SshForwardingKind[] | undefined) => {
+    if (allow === undefined) return;
+    if (kind !== 'ssh') throw invalid('forwarding is for ssh connections only', [{ path: 'allowForwarding', message: 'ssh only' }]);
+    const unsupported = allow.filter((k) => k !== 'tcpip');
+    if (unsupported.length) {
+      throw invalid(`${unsupported.join(' and ')} forwarding cannot be allowed: the gateway does not bridge it yet (only tcpip: ssh -L and -W)`, [
+        { path: 'allowForwarding', message: 'only tcpip is supported' },
+      ]);
+    }
+  };
 
   return {
-    'connections.list': () => store.connections.list().map(connectionToDto),
+    'connections.list': () => store.connections.list().map(toDto),
 
     'connections.add': (input, ctx) => {
       if (input.kind === 'postgres' && !input.database) throw invalid('a postgres connection needs a database name');
       if (input.kind === 'postgres' && input.privateKey !== undefined) throw invalid('a private key is a credential for ssh connections only');
+      checkForwarding(input.kind, input.allowForwarding);
       const id = randomUUID();
       const t = now();
       const rec: ConnectionRecord = {
@@ -41,13 +54,22 @@ export function connectionCommands(deps: ApiDeps): Handlers<Names> {
         updatedAt: t,
       };
       store.connections.insert(rec);
-      audit.append({ kind: 'connection.added', actor: ctx.actor, connectionName: rec.name, detail: { after: describe(rec), credential: rec.secretEnc ? 'set' : 'none' } });
-      return connectionToDto(rec);
+      if (input.allowForwarding?.length) store.ssh.setAllowedForwarding(rec.id, input.allowForwarding);
+      audit.append({
+        kind: 'connection.added',
+        actor: ctx.actor,
+        connectionName: rec.name,
+        detail: { after: describe(rec), credential: rec.secretEnc ? 'set' : 'none', ...(input.allowForwarding?.length ? { allowForwarding: input.allowForwarding } : {}) },
+      });
+      return toDto(rec);
     },
 
     'connections.update': (input, ctx) => {
       const before = get(input.name);
       if (before.kind === 'ssh' && input.password !== undefined) throw invalid('replace an ssh credential by removing and adding the connection');
+      checkForwarding(before.kind, input.allowForwarding);
+      const forwardingBefore = before.kind === 'ssh' ? store.ssh.allowedForwarding(before.id) : undefined;
+      if (input.allowForwarding !== undefined) store.ssh.setAllowedForwarding(before.id, input.allowForwarding);
       const after = store.connections.update(before.id, {
         host: input.host,
         port: input.port,
@@ -62,9 +84,14 @@ export function connectionCommands(deps: ApiDeps): Handlers<Names> {
         kind: 'connection.updated',
         actor: ctx.actor,
         connectionName: after.name,
-        detail: { before: describe(before), after: describe(after), credential: input.password === undefined ? 'unchanged' : 'replaced' },
+        detail: {
+          before: describe(before),
+          after: describe(after),
+          credential: input.password === undefined ? 'unchanged' : 'replaced',
+          ...(input.allowForwarding !== undefined ? { allowForwarding: { before: forwardingBefore, after: store.ssh.allowedForwarding(before.id) } } : {}),
+        },
       });
-      return connectionToDto(after);
+      return toDto(after);
     },
 
     'connections.remove': (input, ctx) => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AuthContext, Client, ClientInfo, Connection } from 'ssh2';
+import type { AuthContext, Client, ClientInfo, Connection, ServerChannel, TcpipRequestInfo } from 'ssh2';
 import type { ApprovalBroker } from '../approvals/approval-broker';
 import type { Logger } from '../core/logger';
 import { TerminalMasker } from '../policy/masking/terminal-masker';
@@ -41,8 +41,8 @@ const MAX_AUTH_ATTEMPTS = 10;
 /**
  * One agent's SSH connection to the gateway: authentication (key or agent secret), the grant check for
  * the connection named by the user name, one upstream SSH connection logged in with the stored
- * credential, and its session channels (each a SessionChannel). Forwarding of any kind is refused and
- * audited. The session is a row in the sessions table (protocol 'ssh'); channels are indexed in
+ * credential, and its session channels (each a SessionChannel). Local TCP forwarding (ssh -L, -W) is
+ * bridged through the upstream when the connection allows it; other forwarding is refused; both audited. The session is a row in the sessions table (protocol 'ssh'); channels are indexed in
  * ssh_recordings.
  */
 export class SshClientSession implements ChannelHost {
@@ -59,6 +59,8 @@ export class SshClientSession implements ChannelHost {
   private subject: PolicySubject | null = null;
   private readonly failures: { method: string; reason: string; key?: string }[] = [];
   private readonly channels = new Set<SessionChannel>();
+  /** Close functions of open forwarded connections (ssh -L / -W). */
+  private readonly forwards = new Set<() => void>();
   private channelCount = 0;
   private endReason: string | null = null;
   private closed = false;
@@ -80,10 +82,7 @@ export class SshClientSession implements ChannelHost {
       const channel = new SessionChannel(this, accept());
       this.channels.add(channel);
     });
-    conn.on('tcpip', (_accept, reject, info) => {
-      this.auditEvent('ssh.refused', { request: 'direct-tcpip', destination: `${info.destIP}:${info.destPort}` });
-      reject();
-    });
+    conn.on('tcpip', (accept, reject, info) => this.directTcpip(accept, reject, info));
     conn.on('openssh.streamlocal', (_accept, reject, info) => {
       this.auditEvent('ssh.refused', { request: 'direct-streamlocal', socketPath: info.socketPath });
       reject();
@@ -177,6 +176,7 @@ export class SshClientSession implements ChannelHost {
   terminate(reason: string, message: string): void {
     this.endReason ??= reason;
     for (const ch of [...this.channels]) ch.terminate(reason, message);
+    for (const close of [...this.forwards]) close();
     // Give the channels' messages a moment to leave before the transport closes.
     setTimeout(() => this.conn.end(), 100).unref();
   }
@@ -185,6 +185,65 @@ export class SshClientSession implements ChannelHost {
   destroy(): void {
     this.conn.end();
     this.connectionClosed();
+  }
+
+  /**
+   * ssh -L / -W: a direct-tcpip channel, bridged through the upstream host (forwardOut) when the connection
+   * allows tcpip forwarding, else refused. One audit event when it opens, one when it closes (with bytes).
+   */
+  private directTcpip(accept: () => ServerChannel, reject: () => void, info: TcpipRequestInfo): void {
+    const destination = `${info.destIP}:${info.destPort}`;
+    let allowed = false;
+    try {
+      allowed = this.connectionId !== null && this.deps.store.ssh.allowedForwarding(this.connectionId).includes('tcpip');
+    } catch (err) {
+      this.log.error('cannot read the forwarding settings; refusing', { err });
+    }
+    if (!this.record || this.refused || !allowed || this.closed) {
+      this.auditEvent('ssh.refused', { request: 'direct-tcpip', destination, ...(this.record && !this.refused && !allowed ? { reason: 'forwarding_not_allowed' } : {}) });
+      return reject();
+    }
+    const refuse = (reason: string, message?: string) => {
+      this.auditEvent('ssh.forward_failed', { request: 'direct-tcpip', destination, reason, ...(message ? { message } : {}) });
+      reject();
+    };
+    this.upstream().then(
+      (client) => {
+        if (this.closed) return reject();
+        client.forwardOut(info.srcIP || '127.0.0.1', info.srcPort || 0, info.destIP, info.destPort, (err, up) => {
+          if (err) return refuse('upstream_refused', err.message);
+          if (this.closed) {
+            up.close();
+            return reject();
+          }
+          const down = accept();
+          const started = Date.now();
+          let bytesIn = 0;
+          let bytesOut = 0;
+          let done = false;
+          const close = () => {
+            if (done) return;
+            done = true;
+            this.forwards.delete(close);
+            up.close();
+            down.close();
+            this.countBytes(bytesIn, bytesOut);
+            this.auditEvent('ssh.forward_closed', { request: 'direct-tcpip', destination, bytesIn, bytesOut, durationMs: Date.now() - started });
+          };
+          this.forwards.add(close);
+          this.auditEvent('ssh.forwarded', { request: 'direct-tcpip', destination, origin: `${info.srcIP}:${info.srcPort}` });
+          up.on('error', () => {});
+          down.on('error', () => {});
+          down.on('data', (d: Buffer) => (bytesIn += d.length));
+          up.on('data', (d: Buffer) => (bytesOut += d.length));
+          down.pipe(up);
+          up.pipe(down);
+          up.on('close', close);
+          down.on('close', close);
+        });
+      },
+      (err: Error) => refuse('upstream_failed', err.message),
+    );
   }
 
   private authenticate(ctx: AuthContext): void {
@@ -307,6 +366,7 @@ export class SshClientSession implements ChannelHost {
     this.liveUpstream?.end();
     void this.upstreamClient?.then((c) => c.end(), () => {});
     for (const ch of [...this.channels]) ch.clientGone();
+    for (const close of [...this.forwards]) close();
     if (!this.agent && this.failures.length) {
       const last = this.failures[this.failures.length - 1];
       this.deps.audit.append({

@@ -1,9 +1,18 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, collect, parsePort, printJson, printTable, readSecret } from '../cli-io';
+import type { SshForwardingKind } from '../../../shared/contract';
 import { withClient, type CommonOptions } from './with-client';
 
-/** `gatehouse connection add|list|remove|test`. */
+/** `--allow-forwarding tcpip,agent` -> the kinds; `none` -> []. */
+function parseForwarding(value: string): SshForwardingKind[] {
+  if (value.trim() === 'none') return [];
+  const kinds = value.split(',').map((k) => k.trim()).filter(Boolean);
+  for (const k of kinds) if (k !== 'tcpip' && k !== 'agent' && k !== 'x11') throw new CliError(`--allow-forwarding takes tcpip, agent, x11 or none, not "${k}"`);
+  return kinds as SshForwardingKind[];
+}
+
+/** `gatehouse connection add|update|list|remove|test`. */
 export function registerConnectionCommands(program: Command): void {
   const cmd = program.command('connection').description('register upstream databases (credentials are stored encrypted)');
 
@@ -20,9 +29,10 @@ export function registerConnectionCommands(program: Command): void {
     .option('--tag <tag>', 'a tag (repeatable)', collect, [])
     .option('--password-stdin', 'read the upstream password from standard input')
     .option('--password-env <var>', 'read the upstream password from this environment variable')
+    .option('--allow-forwarding <kinds>', 'ssh: forwarding to allow through the gateway: tcpip (ssh -L, -W), or none', parseForwarding)
     .option('--data-dir <dir>', 'data directory')
     .option('--json', 'print JSON')
-    .action(async (name: string, o: CommonOptions & { kind: string; host: string; port?: number; database?: string; privateKeyFile?: string; user: string; tlsMode: string; tag: string[]; passwordStdin?: boolean; passwordEnv?: string }) => {
+    .action(async (name: string, o: CommonOptions & { kind: string; host: string; port?: number; database?: string; privateKeyFile?: string; user: string; tlsMode: string; tag: string[]; passwordStdin?: boolean; passwordEnv?: string; allowForwarding?: SshForwardingKind[] }) => {
       if (o.kind !== 'postgres' && o.kind !== 'ssh') throw new CliError(`--kind must be postgres or ssh, not "${o.kind}"`);
       if (o.kind === 'postgres' && !o.database) throw new CliError('a postgres connection needs --database');
       if (o.kind === 'postgres' && o.privateKeyFile) throw new CliError('--private-key-file is for --kind ssh');
@@ -47,12 +57,37 @@ export function registerConnectionCommands(program: Command): void {
           tlsMode: o.tlsMode as 'prefer',
           tags: o.tag,
           ...(password !== undefined ? { password } : {}),
+          ...(o.allowForwarding ? { allowForwarding: o.allowForwarding } : {}),
         });
         if (o.json) printJson(c);
         else if (c.kind === 'ssh') process.stdout.write(`connection "${c.name}" added (ssh ${c.username}@${c.host}:${c.port}, credential ${c.hasSecret ? 'stored encrypted' : 'none'})\n`);
         else process.stdout.write(`connection "${c.name}" added (${c.username}@${c.host}:${c.port}/${c.database}, credential ${c.hasSecret ? 'stored encrypted' : 'none'})\n`);
       });
     });
+
+  cmd
+    .command('update <name>')
+    .description('change a connection: upstream host, port, user, and for ssh the forwarding it allows')
+    .option('--host <host>', 'upstream host')
+    .option('--port <port>', 'upstream port', parsePort)
+    .option('--user <user>', 'upstream user')
+    .option('--allow-forwarding <kinds>', 'ssh: forwarding to allow: tcpip (ssh -L, -W), or none', parseForwarding)
+    .option('--data-dir <dir>', 'data directory')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: CommonOptions & { host?: string; port?: number; user?: string; allowForwarding?: SshForwardingKind[] }) =>
+      withClient(o, async ({ client }) => {
+        const c = await client.call('connections.update', {
+          name,
+          ...(o.host ? { host: o.host } : {}),
+          ...(o.port ? { port: o.port } : {}),
+          ...(o.user ? { username: o.user } : {}),
+          ...(o.allowForwarding ? { allowForwarding: o.allowForwarding } : {}),
+        });
+        if (o.json) return printJson(c);
+        const forwarding = c.kind === 'ssh' ? `, forwarding: ${c.allowForwarding?.length ? c.allowForwarding.join(',') : 'none'}` : '';
+        process.stdout.write(`connection "${c.name}" updated (${c.username}@${c.host}:${c.port}${forwarding})\n`);
+      }),
+    );
 
   cmd
     .command('list')
