@@ -54,7 +54,7 @@ export function recordingCommands(deps: ApiDeps): Handlers<'ssh.recording.get'> 
       if (!file.startsWith(root + path.sep)) throw new GatehouseError('internal', 'the recording index points outside the recordings folder');
       let idx;
       try {
-        idx = await cache.get(file);
+        idx = await cache.get(file, row.kind === 'exec');
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new GatehouseError('not_found', `the recording of channel ${row.channelId} is missing from the data dir`);
         throw err;

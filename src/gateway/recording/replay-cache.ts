@@ -25,9 +25,9 @@ export class ReplayCache {
   constructor(private readonly maxChars = 128 * 1024 * 1024) {}
 
   /** The index of `file` (an absolute path the caller has checked), built on first use. */
-  async get(file: string): Promise<ReplayIndex> {
+  async get(file: string, convertEol = false): Promise<ReplayIndex> {
     const st = await stat(file);
-    const key = `${file}\0${st.size}\0${st.mtimeMs}`;
+    const key = `${file}\0${st.size}\0${st.mtimeMs}\0${convertEol}`;
     let entry = this.entries.get(key);
     if (entry) {
       // Most recently used last.
@@ -36,7 +36,7 @@ export class ReplayCache {
       return entry;
     }
     for (const k of this.entries.keys()) if (k.startsWith(`${file}\0`)) this.drop(k);
-    entry = build(file);
+    entry = build(file, convertEol);
     this.entries.set(key, entry);
     entry.then(
       (idx) => {
@@ -64,11 +64,11 @@ export class ReplayCache {
   }
 }
 
-async function build(file: string): Promise<ReplayIndex> {
+async function build(file: string, convertEol: boolean): Promise<ReplayIndex> {
   const started = performance.now();
   const rec = await readAsciicast(file);
   const events = playerEvents(rec.events);
-  const snapshots = await buildSnapshots(rec.header, events);
+  const snapshots = await buildSnapshots(rec.header, events, undefined, convertEol);
   let size = 0;
   for (const e of events) size += e[2].length;
   for (const s of snapshots) size += s.data.length;

@@ -39,8 +39,10 @@ export async function buildSnapshots(
   header: Pick<AsciicastFileHeader, 'width' | 'height'>,
   events: AsciicastEvent[],
   everyBytes = SNAPSHOT_EVERY_BYTES,
+  /** Draw "\n" as a new line at column 0 (output of an exec channel without a terminal); the player does the same. */
+  convertEol = false,
 ): Promise<ReplaySnapshot[]> {
-  const term = new Terminal({ cols: header.width, rows: header.height, scrollback: SNAPSHOT_SCROLLBACK, allowProposedApi: true });
+  const term = new Terminal({ cols: header.width, rows: header.height, scrollback: SNAPSHOT_SCROLLBACK, allowProposedApi: true, convertEol });
   const ser = new SerializeAddon();
   term.loadAddon(ser);
   const snapshots: ReplaySnapshot[] = [];

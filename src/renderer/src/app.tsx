@@ -81,7 +81,7 @@ function Screen({ route, navigate }: { route: Route; navigate: (r: Route) => voi
       return <ApprovalsScreen selectedId={route.id} onSelect={(id) => navigate({ screen: 'approvals', id })} />;
     case 'sessions':
       return route.id ? (
-        <SessionPage key={route.id} id={route.id} onBack={() => navigate({ screen: 'sessions' })} />
+        <SessionPage key={route.id} id={route.id} query={route.query} onBack={() => navigate({ screen: 'sessions' })} />
       ) : (
         <SessionsScreen onOpen={(id) => navigate({ screen: 'sessions', id })} />
       );

@@ -18,6 +18,8 @@ export type ScreenId = (typeof SCREENS)[number]['id'];
 export interface Route {
   screen: ScreenId;
   id?: string;
+  /** Deep-link parameters after `?` (e.g. a session page's `t` or `seq`). */
+  query?: Record<string, string>;
 }
 
 /** Where the console opens when the URL names no screen. */
@@ -30,12 +32,15 @@ export function isScreen(s: string): s is ScreenId {
 
 /** Read a route from a location hash; anything unknown falls back to HOME. */
 export function parseRoute(hash: string): Route {
-  const [screen, id] = hash.replace(/^#\/?/, '').split('/');
+  const [path, search] = hash.replace(/^#\/?/, '').split('?', 2);
+  const [screen, id] = path.split('/');
   if (!screen || !isScreen(screen)) return HOME;
-  return id ? { screen, id: decodeURIComponent(id) } : { screen };
+  const query = search ? Object.fromEntries(new URLSearchParams(search)) : {};
+  return { screen, ...(id ? { id: decodeURIComponent(id) } : {}), ...(Object.keys(query).length ? { query } : {}) };
 }
 
 /** The location hash for a route (inverse of parseRoute). */
 export function routeHash(route: Route): string {
-  return `#/${route.screen}${route.id ? `/${encodeURIComponent(route.id)}` : ''}`;
+  const search = route.query && Object.keys(route.query).length ? `?${new URLSearchParams(route.query).toString()}` : '';
+  return `#/${route.screen}${route.id ? `/${encodeURIComponent(route.id)}` : ''}${search}`;
 }

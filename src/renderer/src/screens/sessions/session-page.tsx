@@ -1,11 +1,18 @@
-import { Fragment, useCallback, useEffect, useMemo, useReducer, useState } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import type { ApprovalDto, SessionDto, StatementDto } from '../../../../shared/contract';
 import { SqlCode } from '../../components/sql-code';
 import { useClient, useEvent, useResync } from '../../contract-client/client-context';
 import { formatBytes, formatDuration, formatMs, formatTime } from '../../format';
+import { TimelineBar } from '../../components/timeline-bar';
 import { useNow } from '../../hooks/use-now';
+import { routeHash } from '../../routes';
 import { initialSession, sessionReducer } from './live-session';
+import { statementAt, statementMarkers, statementOffsets, timelineDuration } from './statement-timeline';
 import { parsePreview, statementDecision, type StatementDecision } from './statement-view';
+
+// xterm.js is only loaded for SSH sessions.
+const SshReplay = lazy(() => import('./replay/ssh-replay').then((m) => ({ default: m.SshReplay })));
 
 const BADGE: Record<StatementDecision, string> = {
   blocked: 'blocked',
@@ -17,8 +24,16 @@ const BADGE: Record<StatementDecision, string> = {
   allowed: '',
 };
 
-/** One session: its facts and its statements in order, live while the session is open. */
-export function SessionPage({ id, onBack }: { id: string; onBack: () => void }) {
+/** Keep the deep link (`#/sessions/<id>?t=...`) in the address bar without a navigation. */
+function rememberPosition(id: string, query: Record<string, string>): void {
+  window.history.replaceState(window.history.state, '', routeHash({ screen: 'sessions', id, query }));
+}
+
+/**
+ * One session: its facts, then for SSH the terminal player, for PostgreSQL its statements on a timeline
+ * and in a table; live while the session is open. `query` is the deep link's `t` (seconds) or `seq`.
+ */
+export function SessionPage({ id, onBack, query }: { id: string; onBack: () => void; query?: Record<string, string> }) {
   const client = useClient();
   const [state, dispatch] = useReducer(sessionReducer, initialSession);
   const [approvals, setApprovals] = useState<Map<string, ApprovalDto>>(new Map());
@@ -68,6 +83,36 @@ export function SessionPage({ id, onBack }: { id: string; onBack: () => void }) 
       return next;
     });
 
+  // The statements timeline: a position in seconds and the statement it is on.
+  const decisions = useMemo(() => state.statements.map((st) => statementDecision(st, st.approvalId ? approvals.get(st.approvalId) : undefined)), [state.statements, approvals]);
+  const offsets = useMemo(() => (s ? statementOffsets(s, state.statements) : []), [s, state.statements]);
+  const duration = s ? timelineDuration(s, state.statements, now) : 0;
+  const deepT = query?.t !== undefined && Number.isFinite(Number(query.t)) ? Math.max(0, Number(query.t)) : undefined;
+  const deepSeq = query?.seq !== undefined && /^\d+$/.test(query.seq) ? Number(query.seq) : undefined;
+  const [position, setPosition] = useState(0);
+  const [current, setCurrent] = useState(-1);
+  const initialised = useRef(false);
+  useEffect(() => {
+    if (initialised.current || !s || s.protocol === 'ssh' || state.status !== 'ready' || offsets.length === 0) return;
+    initialised.current = true;
+    const bySeq = deepSeq !== undefined ? state.statements.findIndex((st) => st.seq === deepSeq) : -1;
+    if (bySeq >= 0) {
+      setPosition(offsets[bySeq]);
+      setCurrent(bySeq);
+    } else if (deepT !== undefined) {
+      setPosition(deepT);
+      setCurrent(statementAt(offsets, deepT));
+    }
+  }, [s, state.status, state.statements, offsets, deepSeq, deepT]);
+  const moveTo = (t: number, index: number) => {
+    setPosition(t);
+    setCurrent(index);
+    const st = state.statements[index];
+    if (st) rememberPosition(id, { seq: String(st.seq) });
+  };
+  const markers = useMemo(() => statementMarkers(offsets, decisions, duration, current), [offsets, decisions, duration, current]);
+  const onReplayPosition = useCallback((t: number) => rememberPosition(id, { t: t.toFixed(1) }), [id]);
+
   return (
     <section className="screen" aria-labelledby="session-title">
       <header className="screen-header">
@@ -108,80 +153,148 @@ export function SessionPage({ id, onBack }: { id: string; onBack: () => void }) 
               {formatBytes(s.bytesIn)} / {formatBytes(s.bytesOut)}
             </dd>
           </dl>
-          <h2 className="section-title">
-            Statements ({state.statements.length.toLocaleString()})
-            {Object.entries(counts)
-              .filter(([d]) => d !== 'allowed')
-              .map(([d, n]) => (
-                <span key={d} className={`badge ${BADGE[d as StatementDecision]} summary-badge`}>
-                  {n} {d}
-                </span>
-              ))}
-          </h2>
+          {s.protocol === 'ssh' && (
+            <>
+              <h2 className="section-title">Terminal replay</h2>
+              <Suspense fallback={<p className="muted">Loading the player…</p>}>
+                <SshReplay sessionId={s.id} initialT={deepT} onPosition={onReplayPosition} />
+              </Suspense>
+            </>
+          )}
+          {(s.protocol !== 'ssh' || state.statements.length > 0) && (
+            <h2 className="section-title">
+              Statements ({state.statements.length.toLocaleString()})
+              {Object.entries(counts)
+                .filter(([d]) => d !== 'allowed')
+                .map(([d, n]) => (
+                  <span key={d} className={`badge ${BADGE[d as StatementDecision]} summary-badge`}>
+                    {n} {d}
+                  </span>
+                ))}
+            </h2>
+          )}
           {state.statements.length === 0 ? (
-            <p className="muted">No statements in this session{s.endedAt ? '' : ' yet'}.</p>
+            s.protocol !== 'ssh' && <p className="muted">No statements in this session{s.endedAt ? '' : ' yet'}.</p>
           ) : (
-            <div className="table-wrap">
-              <table className="grid statements" aria-label="Statements">
-                <thead>
-                  <tr>
-                    <th className="num">#</th>
-                    <th>Time</th>
-                    <th className="num">ms</th>
-                    <th>Decision</th>
-                    <th>Rule</th>
-                    <th>Result</th>
-                    <th className="num">Rows</th>
-                    <th className="num">Masked</th>
-                    <th>SQL</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {state.statements.map((st) => {
-                    const approval = st.approvalId ? approvals.get(st.approvalId) : undefined;
-                    const decision = statementDecision(st, approval);
-                    const expanded = open.has(st.id);
-                    return (
-                      <Fragment key={st.id}>
-                        <tr
-                          data-statement={st.seq}
-                          tabIndex={0}
-                          aria-expanded={expanded}
-                          onClick={() => toggle(st.id)}
-                          onKeyDown={(e) => (e.key === 'Enter' || e.key === ' ') && (e.preventDefault(), toggle(st.id))}
-                        >
-                          <td className="num">{st.seq}</td>
-                          <td>{formatTime(st.startedAt)}</td>
-                          <td className="num">{formatMs(st.durationMs)}</td>
-                          <td>
-                            <span className={`badge ${BADGE[decision]}`} data-decision={decision}>
-                              {decision}
-                            </span>
-                          </td>
-                          <td>{st.policyRule ? <code>{st.policyRule}</code> : ''}</td>
-                          <td>{st.errorCode ? <span className="badge bad">error {st.errorCode}</span> : (st.commandTag ?? '')}</td>
-                          <td className="num">{st.rows ?? ''}</td>
-                          <td className="num">{st.maskedValues ? st.maskedValues : ''}</td>
-                          <td className="mono sql">{st.sql}</td>
-                        </tr>
-                        {expanded && (
-                          <tr className="row-detail">
-                            <td colSpan={9}>
-                              <StatementDetail st={st} approval={approval} />
-                            </td>
-                          </tr>
-                        )}
-                      </Fragment>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </div>
+            <>
+              <TimelineBar
+                duration={duration}
+                value={Math.min(position, duration)}
+                onSeek={(t) => moveTo(t, statementAt(offsets, t))}
+                onStep={(dir) => {
+                  const i = Math.min(offsets.length - 1, Math.max(0, current + dir));
+                  moveTo(offsets[i], i);
+                }}
+                markers={markers}
+                label="Statements timeline"
+              />
+              <StatementTable statements={state.statements} decisions={decisions} approvals={approvals} current={current} open={open} toggle={toggle} />
+            </>
           )}
           {state.statements.length > 0 && <p className="muted small">Click a statement (or press Enter on it) to see its masked result preview and the approval behind it.</p>}
         </>
       )}
     </section>
+  );
+}
+
+/**
+ * The statements, virtualized (a session can hold tens of thousands): one <tbody> per statement, so a
+ * statement and its opened details are measured together. The current statement of the timeline is
+ * marked and scrolled into view.
+ */
+function StatementTable({
+  statements,
+  decisions,
+  approvals,
+  current,
+  open,
+  toggle,
+}: {
+  statements: StatementDto[];
+  decisions: StatementDecision[];
+  approvals: Map<string, ApprovalDto>;
+  current: number;
+  open: Set<number>;
+  toggle: (id: number) => void;
+}) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const virtual = useVirtualizer({ count: statements.length, getScrollElement: () => scroller.current, estimateSize: () => 36, overscan: 12, getItemKey: (i) => statements[i].id });
+  useEffect(() => {
+    if (current >= 0 && current < statements.length) virtual.scrollToIndex(current, { align: 'auto' });
+  }, [current, statements.length, virtual]);
+  const items = virtual.getVirtualItems();
+  const top = items.length ? items[0].start : 0;
+  const bottom = items.length ? virtual.getTotalSize() - items[items.length - 1].end : 0;
+  return (
+    <div className="table-wrap virtual-scroll" ref={scroller}>
+      <table className="grid statements" aria-label="Statements" aria-rowcount={statements.length + 1}>
+        <thead>
+          <tr>
+            <th className="num">#</th>
+            <th>Time</th>
+            <th className="num">ms</th>
+            <th>Decision</th>
+            <th>Rule</th>
+            <th>Result</th>
+            <th className="num">Rows</th>
+            <th className="num">Masked</th>
+            <th>SQL</th>
+          </tr>
+        </thead>
+        {top > 0 && (
+          <tbody aria-hidden="true">
+            <tr className="spacer" style={{ height: top }} />
+          </tbody>
+        )}
+        {items.map((item) => {
+          const st = statements[item.index];
+          const approval = st.approvalId ? approvals.get(st.approvalId) : undefined;
+          const decision = decisions[item.index];
+          const expanded = open.has(st.id);
+          return (
+            <tbody key={item.key} data-index={item.index} ref={virtual.measureElement}>
+              <tr
+                data-statement={st.seq}
+                className={item.index === current ? 'current' : undefined}
+                aria-current={item.index === current ? 'true' : undefined}
+                aria-rowindex={item.index + 2}
+                tabIndex={0}
+                aria-expanded={expanded}
+                onClick={() => toggle(st.id)}
+                onKeyDown={(e) => (e.key === 'Enter' || e.key === ' ') && (e.preventDefault(), toggle(st.id))}
+              >
+                <td className="num">{st.seq}</td>
+                <td>{formatTime(st.startedAt)}</td>
+                <td className="num">{formatMs(st.durationMs)}</td>
+                <td>
+                  <span className={`badge ${BADGE[decision]}`} data-decision={decision}>
+                    {decision}
+                  </span>
+                </td>
+                <td>{st.policyRule ? <code>{st.policyRule}</code> : ''}</td>
+                <td>{st.errorCode ? <span className="badge bad">error {st.errorCode}</span> : (st.commandTag ?? '')}</td>
+                <td className="num">{st.rows ?? ''}</td>
+                <td className="num">{st.maskedValues ? st.maskedValues : ''}</td>
+                <td className="mono sql">{st.sql}</td>
+              </tr>
+              {expanded && (
+                <tr className="row-detail">
+                  <td colSpan={9}>
+                    <StatementDetail st={st} approval={approval} />
+                  </td>
+                </tr>
+              )}
+            </tbody>
+          );
+        })}
+        {bottom > 0 && (
+          <tbody aria-hidden="true">
+            <tr className="spacer" style={{ height: bottom }} />
+          </tbody>
+        )}
+      </table>
+    </div>
   );
 }
 
