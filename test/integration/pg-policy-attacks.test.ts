@@ -214,6 +214,8 @@ describe('table rules can not be dodged', () => {
     ['SELECT INTO from a read-protected table', 'SELECT * INTO stolen FROM payroll'],
     ['CREATE TABLE AS from a read-protected table', 'CREATE TABLE stolen AS SELECT * FROM payroll'],
     ['EXPLAIN (ANALYZE) of a write', 'EXPLAIN (ANALYZE, FORMAT json) UPDATE payments SET amount = 0 WHERE id = 1'],
+    ['a tautology for a WHERE (x = x)', 'DELETE FROM orders WHERE id = id'],
+    ['a tautology for a WHERE (... OR true)', "UPDATE orders SET note = 'x' WHERE id = 1 OR true"],
     ['a Unicode-escaped identifier', 'SELECT * FROM U&"secr\\0065ts".keys'],
     ['SET search_path then an unqualified name', 'SET search_path = secrets; SELECT * FROM keys'],
   ])('%s', async (_what, sql) => {

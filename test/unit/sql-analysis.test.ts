@@ -308,6 +308,12 @@ describe('functions and conditions', () => {
     expect(one('UPDATE t SET a = 1 WHERE a IS NULL').conditions).toEqual([]);
     expect(one('DELETE FROM t WHERE CURRENT OF c').conditions).toEqual([]);
     expect(one('SELECT 1').conditions).toEqual([]);
+    // Plain tautologies filter nothing either: x = x, an OR with a branch that refers to no column.
+    expect(one('DELETE FROM t WHERE id = id').conditions).toEqual(['delete_without_where']);
+    expect(one('DELETE FROM t WHERE "id" = t.id').conditions).toEqual([]);
+    expect(one('UPDATE t SET a = 1 WHERE a = 1 OR true').conditions).toEqual(['update_without_where']);
+    expect(one('UPDATE t SET a = 1 WHERE (b = b) AND a = 2').conditions).toEqual([]);
+    expect(one('DELETE FROM t WHERE a = 1 OR b = 2').conditions).toEqual([]);
   });
 });
 

@@ -479,10 +479,23 @@ function explainAnalyzes(options: unknown): boolean {
 
 /**
  * Whether a WHERE clause can filter rows: it must exist and refer to something of the row (a column)
- * or be WHERE CURRENT OF a cursor. `WHERE true` or `WHERE 1 = 1` affect every row like no WHERE at all.
+ * or be WHERE CURRENT OF a cursor. `WHERE true` or `WHERE 1 = 1` affect every row like no WHERE at all,
+ * and so do the plain tautologies `WHERE id = id` and `WHERE id = 1 OR true` (an OR filters only if
+ * every branch does). Other tautologies over columns (`WHERE id IS NOT NULL`) can't be told apart from
+ * real filters.
  */
 function filtersRows(where: unknown): boolean {
   if (!where) return false;
+  const w = where as Record<string, any>;
+  const bool = w.BoolExpr;
+  if (bool && Array.isArray(bool.args)) {
+    if (bool.boolop === 'OR_EXPR') return bool.args.every(filtersRows);
+    if (bool.boolop === 'AND_EXPR') return bool.args.some(filtersRows);
+  }
+  const expr = w.A_Expr;
+  if (expr && expr.kind === 'AEXPR_OP' && dotted(expr.name) === '=' && expr.lexpr?.ColumnRef && JSON.stringify(stripLocations(expr.lexpr)) === JSON.stringify(stripLocations(expr.rexpr))) {
+    return false; // x = x
+  }
   let found = false;
   const visit = (v: unknown): void => {
     if (found || v === null || typeof v !== 'object') return;
@@ -497,6 +510,15 @@ function filtersRows(where: unknown): boolean {
   };
   visit(where);
   return found;
+}
+
+/** A parse node without its `location` fields (to compare two expressions). */
+function stripLocations(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(stripLocations);
+  const out: Record<string, unknown> = {};
+  for (const k in v as object) if (k !== 'location') out[k] = stripLocations((v as any)[k]);
+  return out;
 }
 
 function analyzeNested(wrapped: unknown): StatementAnalysis | null {
