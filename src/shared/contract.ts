@@ -168,7 +168,10 @@ export type ServerInfoDto = z.infer<typeof ServerInfoDto>;
 
 export const ConnectionTestResult = z.object({
   ok: z.boolean(),
-  /** The stage that failed (or "ok"): dns, tcp, tls, auth, query. */
+  /**
+   * The stage that failed (or "ok"): dns, tcp, tls, auth, query. For ssh connections tls is the SSH
+   * handshake with the host key checked against the pin, and query runs `true`.
+   */
   stage: z.enum(['dns', 'tcp', 'tls', 'auth', 'query', 'ok']),
   message: z.string(),
   serverVersion: z.string().nullable(),
@@ -290,6 +293,27 @@ export const SshChannelDto = z.object({
   playable: z.boolean(),
 });
 export type SshChannelDto = z.infer<typeof SshChannelDto>;
+
+/** A channel as `sessions.get` lists it: its recording's path in the data dir and the values masked in its output. */
+export const SshSessionChannelDto = SshChannelDto.extend({
+  /** The asciicast file relative to the data dir (`recordings/<session>/<n>.cast`), null for sftp/scp. */
+  recording: z.string().nullable(),
+  masked: z.number(),
+});
+export type SshSessionChannelDto = z.infer<typeof SshSessionChannelDto>;
+
+/** A file operation in an sftp or scp channel. */
+export const SshFileOpDto = z.object({
+  channelId: z.number(),
+  at: Iso,
+  /** read, write, remove, rename, mkdir, rmdir ... (sftp); upload, download (scp). */
+  op: z.string(),
+  path: z.string(),
+  target: z.string().nullable(),
+  direction: z.enum(['upload', 'download']).nullable(),
+  bytes: z.number(),
+});
+export type SshFileOpDto = z.infer<typeof SshFileOpDto>;
 
 /** A terminal state to seek from: writing `data` into a reset cols x rows terminal restores it (docs/console.md). */
 export const ReplaySnapshotDto = z.object({ index: z.number(), t: z.number(), cols: z.number(), rows: z.number(), data: z.string() });
@@ -420,7 +444,12 @@ export const commands = {
   },
   'sessions.get': {
     input: z.object({ id: z.string() }).strict(),
-    output: z.object({ session: SessionDto, statements: z.array(StatementDto) }),
+    output: z.object({
+      session: SessionDto,
+      statements: z.array(StatementDto),
+      /** SSH sessions: their channels and sftp/scp file operations. */
+      ssh: z.object({ channels: z.array(SshSessionChannelDto), fileOps: z.array(SshFileOpDto) }).optional(),
+    }),
   },
 
   /**

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/gateway/core/logger';
 import { startGatehouse, type Gatehouse } from '../../src/gateway/gatehouse';
 import type { ConnectionDto } from '../../src/shared/contract';
+import { buildCli, gatehouse, startServe, type ServeProcess } from '../helpers/cli';
 import { makeKeyPair, TestSshd, type KeyPair } from '../helpers/sshd';
 
 const ACTOR = { actor: 'test' };
@@ -237,4 +238,112 @@ describe('SSH gateway: forwarding allowed per connection (real OpenSSH on both s
     const r = await ssh(['-W', `127.0.0.1:${servicePort}`, 'box@127.0.0.1'], 'hi');
     expect(r.code).toBe(255);
   });
+});
+
+describe('gatehouse CLI: connection test and sessions show for ssh', () => {
+  let sshd: TestSshd;
+  let other: TestSshd;
+  let dir: string;
+  let dataDir: string;
+  let serve: ServeProcess;
+  let sshPort: number;
+  const cli = (args: string[]) => gatehouse([...args, '--data-dir', dataDir]);
+  const addSsh = (name: string, extra: string[], keyFile: string) =>
+    cli(['connection', 'add', name, '--kind', 'ssh', '--host', '127.0.0.1', '--user', sshd.user, '--private-key-file', keyFile, ...extra]);
+
+  beforeAll(async () => {
+    buildCli();
+    dir = mkdtempSync(path.join(os.tmpdir(), 'gh-ssh-cli-extras-'));
+    dataDir = path.join(dir, 'data');
+    sshd = await new TestSshd().start();
+    other = await new TestSshd().start();
+    serve = await startServe(dataDir);
+    sshPort = Number(/ssh\s+127\.0\.0\.1:(\d+)/.exec(serve.output())![1]);
+  }, 90_000);
+
+  afterAll(async () => {
+    await serve?.stop();
+    await sshd?.stop();
+    await other?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('connection test: dns, tcp, handshake + host key pin, auth and `true`, each failure named', async () => {
+    expect((await addSsh('web', ['--port', String(sshd.port), '--allow-forwarding', 'tcpip'], sshd.userKey.privateFile)).code).toBe(0);
+    const first = await cli(['connection', 'test', 'web', '--json']);
+    expect(first.code).toBe(0);
+    const r1 = JSON.parse(first.stdout);
+    expect(r1).toMatchObject({ ok: true, stage: 'ok' });
+    expect(r1.serverVersion).toMatch(/^OpenSSH_/);
+    expect(r1.message).toMatch(/^connected to 127\.0\.0\.1:\d+, host key SHA256:\S+ \(pinned now\), logged in as "\S+", ran `true`$/);
+    const second = await cli(['connection', 'test', 'web']);
+    expect(second.stdout).toMatch(/^ok: OpenSSH_\S+.* \(\d+ ms\)\n$/);
+    expect(JSON.parse((await cli(['connection', 'test', 'web', '--json'])).stdout).message).toContain('(matches the pin)');
+    const audit = (await cli(['audit', 'export'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; connectionName: string; actor: string });
+    expect(audit.filter((e) => e.kind === 'ssh.host_key_pinned' && e.connectionName === 'web')).toEqual([expect.objectContaining({ actor: 'cli' })]);
+
+    const stranger = makeKeyPair(dir, 'stranger');
+    await addSsh('badkey', ['--port', String(sshd.port)], stranger.privateFile);
+    const auth = await cli(['connection', 'test', 'badkey']);
+    expect(auth.code).toBe(1);
+    expect(auth.stderr).toContain('connection "badkey" failed at auth: gatehouse could not log in to connection "badkey"');
+    expect(auth.stderr).not.toContain('PRIVATE KEY');
+
+    await addSsh('down', ['--port', '1'], sshd.userKey.privateFile);
+    expect((await cli(['connection', 'test', 'down'])).stderr).toMatch(/failed at tcp: connection "down" \(127\.0\.0\.1:1\) is unreachable/);
+
+    await cli(['connection', 'add', 'nowhere', '--kind', 'ssh', '--host', 'no-such-host.invalid', '--user', 'x', '--private-key-file', sshd.userKey.privateFile]);
+    expect((await cli(['connection', 'test', 'nowhere'])).stderr).toMatch(/failed at dns: cannot resolve "no-such-host\.invalid"/);
+
+    // The pinned key no longer answers: the handshake stage fails before any credential is sent.
+    const moved = await cli(['connection', 'update', 'web', '--port', String(other.port)]);
+    expect(moved.stdout).toBe(`connection "web" updated (${sshd.user}@127.0.0.1:${other.port}, forwarding: tcpip)\n`);
+    const mismatch = JSON.parse((await cli(['connection', 'test', 'web', '--json'])).stdout);
+    expect(mismatch).toMatchObject({ ok: false, stage: 'tls' });
+    expect(mismatch.message).toMatch(/the host key of connection "web" .* changed: pinned SHA256:\S+, offered SHA256:\S+/);
+    await cli(['connection', 'update', 'web', '--port', String(sshd.port), '--allow-forwarding', 'none']);
+    const listed = JSON.parse((await cli(['connection', 'list', '--json'])).stdout) as ConnectionDto[];
+    expect(listed.find((c) => c.name === 'web')!.allowForwarding).toEqual([]);
+    const x11 = await cli(['connection', 'update', 'web', '--allow-forwarding', 'x11']);
+    expect(x11.code).toBe(1);
+    expect(x11.stderr).toContain('x11 forwarding cannot be allowed: the gateway does not bridge it yet');
+   }, 180_000);
+
+  it('sessions show lists an SSH session\'s channels and its file operations (table and --json)', async () => {
+    const key = makeKeyPair(dir, 'cli_agent');
+    expect((await cli(['agent', 'add', 'shower', '--ssh-key', key.publicFile])).code).toBe(0);
+    expect((await cli(['grant', 'add', '--agent', 'shower', '--connection', 'web'])).code).toBe(0);
+    const opts = ['-i', key.privateFile, ...CLIENT_OPTS];
+    const remote = path.join(dir, 'up.txt');
+    const batch = path.join(dir, 'batch');
+    writeFileSync(path.join(dir, 'local.txt'), 'x'.repeat(1234));
+    writeFileSync(batch, `put ${path.join(dir, 'local.txt')} ${remote}\n`);
+    // One session per client run: an exec and (separately) an sftp upload.
+    const r = await run('ssh', ['-p', String(sshPort), ...opts, 'web@127.0.0.1', 'echo shown; exit 3']);
+    expect(r.code).toBe(3);
+    const s = await run('sftp', ['-P', String(sshPort), ...opts, '-b', batch, 'web@127.0.0.1']);
+    expect(s.code).toBe(0);
+
+    const sessions = JSON.parse((await cli(['sessions', 'list', '--json', '--connection', 'web'])).stdout).items as { id: string }[];
+    const [sftpSession, execSession] = sessions;
+    let shown = JSON.parse((await cli(['sessions', 'show', execSession.id, '--json'])).stdout);
+    expect(shown.statements).toEqual([]);
+    expect(shown.ssh.channels).toEqual([
+      expect.objectContaining({ channelId: 1, kind: 'exec', command: 'echo shown; exit 3', exitStatus: 3, endReason: 'completed', recording: `recordings/${execSession.id}/1.cast`, bytesOut: 6, masked: 0 }),
+    ]);
+    const table = (await cli(['sessions', 'show', execSession.id])).stdout;
+    expect(table).toMatch(/#\s+KIND\s+COMMAND\s+EXIT\s+ENDED\s+BYTES IN\/OUT\s+MASKED\s+RECORDING/);
+    expect(table).toMatch(new RegExp(`1\\s+exec\\s+echo shown; exit 3\\s+3\\s+completed\\s+0/6\\s+0\\s+recordings/${execSession.id}/1\\.cast`));
+
+    for (let i = 0; i < 50; i++) {
+      shown = JSON.parse((await cli(['sessions', 'show', sftpSession.id, '--json'])).stdout);
+      if (shown.ssh.fileOps.length) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(shown.ssh.channels[0]).toMatchObject({ kind: 'sftp', recording: null, playable: false });
+    expect(shown.ssh.fileOps).toEqual([expect.objectContaining({ channelId: 1, op: 'write', path: remote, direction: 'upload', bytes: 1234, target: null })]);
+    const sftpTable = (await cli(['sessions', 'show', sftpSession.id])).stdout;
+    expect(sftpTable).toContain('file operations');
+    expect(sftpTable).toMatch(new RegExp(`1\\s+\\S+\\s+write\\s+upload\\s+1234\\s+${remote.replace(/[.]/g, '\\.')}`));
+   }, 180_000);
 });

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { connectionToDto } from '../core/dto';
 import { invalid, notFound } from '../core/errors';
-import { sealSshCredential } from '../ssh/ssh-credential';
+import { testSshConnection } from '../ssh/connection-test';
+import { openSshCredential, sealSshCredential } from '../ssh/ssh-credential';
 import type { ConnectionDto, SshForwardingKind } from '../../shared/contract';
 import type { ConnectionRecord } from '../store/records';
 import type { ApiDeps, Handlers } from './api-types';
@@ -102,9 +103,20 @@ export function connectionCommands(deps: ApiDeps): Handlers<Names> {
       return { removed: true };
     },
 
-    'connections.test': async (input) => {
+    'connections.test': async (input, ctx) => {
       const c = get(input.name);
-      if (c.kind === 'ssh') throw invalid('connection test supports postgres connections only; try `ssh` through the gateway');
+      if (c.kind === 'ssh') {
+        const secret = c.secretEnc;
+        return testSshConnection(
+          c,
+          () => {
+            if (!secret) throw new Error('no credential stored');
+            return openSshCredential(secretBox, c.id, secret);
+          },
+          store.ssh,
+          { onPinned: (fingerprint) => audit.append({ kind: 'ssh.host_key_pinned', actor: ctx.actor, connectionName: c.name, detail: { protocol: 'ssh', fingerprint, host: `${c.host}:${c.port}`, by: 'connection test' } }) },
+        );
+      }
       const password = c.secretEnc ? secretBox.open(c.secretEnc, c.id) : null;
       return deps.runtime.testConnection({ host: c.host, port: c.port, database: c.database, user: c.username, password, tlsMode: c.tlsMode });
     },

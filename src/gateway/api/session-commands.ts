@@ -1,4 +1,4 @@
-import { auditToDto, sessionToDto, statementToDto } from '../core/dto';
+import { auditToDto, sessionToDto, sshChannelToDto, sshFileOpToDto, statementToDto } from '../core/dto';
 import { notFound } from '../core/errors';
 import { verifyAuditChain } from '../recording/audit-verify';
 import type { ApiDeps, Handlers } from './api-types';
@@ -27,7 +27,9 @@ export function sessionCommands(deps: ApiDeps): Handlers<Names> {
     'sessions.get': (input) => {
       const s = store.sessions.get(input.id);
       if (!s) throw notFound('session', input.id);
-      return { session: sessionToDto(s), statements: store.statements.listBySession(s.id).map(statementToDto) };
+      const out = { session: sessionToDto(s), statements: store.statements.listBySession(s.id).map(statementToDto) };
+      if (s.protocol !== 'ssh') return out;
+      return { ...out, ssh: { channels: store.ssh.listRecordings(s.id).map(sshChannelToDto), fileOps: store.ssh.listFileOps(s.id).map(sshFileOpToDto) } };
     },
 
     'audit.list': (input) =>

@@ -1,4 +1,5 @@
-import type { AgentDto, ApprovalDto, AuditEventDto, ConnectionDto, GrantDto, SessionDto, StatementDto } from '../../shared/contract';
+import type { AgentDto, ApprovalDto, AuditEventDto, ConnectionDto, GrantDto, SessionDto, SshFileOpDto, SshSessionChannelDto, StatementDto } from '../../shared/contract';
+import type { SshFileOpRecord, SshRecordingRecord } from '../store/ssh-repo';
 import type { AgentRecord, ApprovalRecord, AuditRecord, ConnectionRecord, GrantView, SessionRecord, StatementRecord } from '../store/records';
 
 /** Record -> contract DTO mappers: the one place where stored rows become what clients see. */
@@ -115,4 +116,28 @@ export function auditToDto(rec: AuditRecord): AuditEventDto {
     clientAddress: rec.clientAddress,
     detail: rec.detail,
   };
+}
+
+/** An SSH channel as `sessions.get` lists it (with its recording's path relative to the data dir). */
+export function sshChannelToDto(r: SshRecordingRecord): SshSessionChannelDto {
+  return {
+    channelId: r.channelId,
+    kind: r.kind,
+    command: r.command,
+    startedAt: iso(r.startedAt),
+    endedAt: isoOrNull(r.endedAt),
+    exitStatus: r.exitStatus,
+    exitSignal: r.exitSignal,
+    bytesIn: r.bytesIn,
+    bytesOut: r.bytesOut,
+    endReason: r.endReason,
+    truncated: r.truncated,
+    playable: r.file !== null,
+    recording: r.file,
+    masked: r.masked ?? 0,
+  };
+}
+
+export function sshFileOpToDto(o: SshFileOpRecord): SshFileOpDto {
+  return { channelId: o.channelId, at: iso(o.at), op: o.op, path: o.path, target: o.target, direction: o.direction, bytes: o.bytes };
 }

@@ -38,7 +38,7 @@ export function registerSessionCommands(program: Command): void {
 
   cmd
     .command('show <id>')
-    .description('one session with its statements')
+    .description('one session with its statements (SSH: its channels and file operations)')
     .option('--data-dir <dir>', 'data directory')
     .option('--json', 'print JSON')
     .action(async (id: string, o: CommonOptions) =>
@@ -50,6 +50,42 @@ export function registerSessionCommands(program: Command): void {
           `session ${s.id}\n  agent ${s.agentName} -> connection ${s.connectionName} from ${s.clientAddress}${s.tls ? ' over TLS' : ''}\n` +
             `  ${s.startedAt} .. ${s.endedAt ?? 'open'}${s.endReason ? ` (${s.endReason})` : ''}; ${s.bytesIn} bytes in, ${s.bytesOut} bytes out\n\n`,
         );
+        if (r.ssh) {
+          printTable(
+            r.ssh.channels.map((c) => ({
+              ...c,
+              command: (c.command ?? '').replace(/\s+/g, ' ').slice(0, 60),
+              exit: c.exitSignal ?? (c.exitStatus === null ? '' : String(c.exitStatus)),
+              bytes: `${c.bytesIn}/${c.bytesOut}`,
+              recording: c.recording ?? '',
+            })),
+            [
+              ['channelId', '#'],
+              ['kind', 'kind'],
+              ['command', 'command'],
+              ['exit', 'exit'],
+              ['endReason', 'ended'],
+              ['bytes', 'bytes in/out'],
+              ['masked', 'masked'],
+              ['recording', 'recording'],
+            ],
+          );
+          if (r.ssh.fileOps.length) {
+            process.stdout.write('\nfile operations\n');
+            printTable(
+              r.ssh.fileOps.map((f) => ({ ...f, path: f.target ? `${f.path} -> ${f.target}` : f.path, direction: f.direction ?? '' })),
+              [
+                ['channelId', '#'],
+                ['at', 'at'],
+                ['op', 'op'],
+                ['direction', 'direction'],
+                ['bytes', 'bytes'],
+                ['path', 'path'],
+              ],
+            );
+          }
+          return;
+        }
         printTable(
           r.statements.map((x) => ({ ...x, sql: x.sql.replace(/\s+/g, ' ').slice(0, 80), ms: x.durationMs.toFixed(2), result: x.errorCode ? `error ${x.errorCode}` : x.commandTag })),
           [
