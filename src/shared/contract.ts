@@ -438,6 +438,10 @@ export const commands = {
         decision: z.enum(['blocked', 'held', 'masked', 'errored']).optional(),
         /** Only sessions whose client address or any statement's SQL contains this text (case-insensitive). */
         text: z.string().min(1).max(200).optional(),
+        /** Only sessions that started at or after this time (ISO-8601). */
+        from: z.string().datetime({ offset: true }).optional(),
+        /** Only sessions that started before this time (ISO-8601). */
+        to: z.string().datetime({ offset: true }).optional(),
       })
       .strict(),
     output: z.object({ items: z.array(SessionDto), total: z.number() }),

@@ -7,6 +7,8 @@ import type { ApiDeps, Handlers } from './api-types';
 
 /** Characters of event data per page (the player asks for the next page while the first one plays). */
 const PAGE_CHARS = 4 * 1024 * 1024;
+/** The first page is smaller, so the player shows the first frame sooner. */
+const FIRST_PAGE_CHARS = 512 * 1024;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -62,7 +64,8 @@ export function recordingCommands(deps: ApiDeps): Handlers<'ssh.recording.get'> 
       const from = Math.min(input.fromIndex, idx.events.length);
       let end = from;
       let chars = 0;
-      while (end < idx.events.length && (chars < PAGE_CHARS || end === from)) chars += idx.events[end++][2].length;
+      const limit = from === 0 ? FIRST_PAGE_CHARS : PAGE_CHARS;
+      while (end < idx.events.length && (chars < limit || end === from)) chars += idx.events[end++][2].length;
       const last = idx.events[idx.events.length - 1];
       return {
         channels,

@@ -20,6 +20,8 @@ export function sessionCommands(deps: ApiDeps): Handlers<Names> {
         activeOnly: input.activeOnly,
         decision: input.decision,
         text: input.text,
+        from: input.from ? Date.parse(input.from) : undefined,
+        to: input.to ? Date.parse(input.to) : undefined,
       });
       return { items: page.items.map(sessionToDto), total: page.total };
     },

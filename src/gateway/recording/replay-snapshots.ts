@@ -21,9 +21,9 @@ export interface ReplaySnapshot {
 }
 
 /** Output bytes between two snapshots (a seek replays at most this much after restoring one). */
-export const SNAPSHOT_EVERY_BYTES = 256 * 1024;
+export const SNAPSHOT_EVERY_BYTES = 64 * 1024;
 /** Scrollback lines kept in a snapshot, so the player can scroll up a little after a seek. */
-export const SNAPSHOT_SCROLLBACK = 200;
+export const SNAPSHOT_SCROLLBACK = 50;
 
 /** The events a player needs: output and resizes (typed input is recorded for audit, not drawn). */
 export function playerEvents(events: AsciicastEvent[]): AsciicastEvent[] {

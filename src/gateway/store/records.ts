@@ -137,6 +137,10 @@ export interface SessionListQuery {
   decision?: 'blocked' | 'held' | 'masked' | 'errored';
   /** Only sessions whose client address or a statement's SQL contains this (case-insensitive). */
   text?: string;
+  /** Only sessions that started at or after this time (epoch ms). */
+  from?: number;
+  /** Only sessions that started before this time (epoch ms). */
+  to?: number;
 }
 
 export interface SessionEnd {

@@ -118,8 +118,17 @@ export class SqliteSessionsRepo implements SessionsRepo {
       filter.push('connection_name = @connection');
       params.connection = q.connectionName;
     }
-    // Decision and text filters look into the statements; their totals are counted, not read from session_counts.
+    // Decision, text and time filters are not in session_counts: their totals are counted. A time range
+    // is a range of the started_at index every list is ordered by, so counting it stays cheap.
     const deep: string[] = [];
+    if (q.from !== undefined) {
+      deep.push('started_at >= @from');
+      params.from = q.from;
+    }
+    if (q.to !== undefined) {
+      deep.push('started_at < @to');
+      params.to = q.to;
+    }
     if (q.decision) deep.push(`EXISTS (SELECT 1 FROM statements st WHERE st.session_id = sessions.id AND ${DECISION_SQL[q.decision]})`);
     if (q.text) {
       deep.push(`(instr(lower(client_addr), @text) > 0 OR EXISTS (SELECT 1 FROM statements st WHERE st.session_id = sessions.id AND instr(lower(st.sql), @text) > 0))`);

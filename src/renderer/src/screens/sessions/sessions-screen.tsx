@@ -1,4 +1,5 @@
-import { useCallback, useEffect, useReducer, useState } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useCallback, useEffect, useReducer, useRef, useState, type KeyboardEvent } from 'react';
 import type { AgentDto, ConnectionDto, SessionDto } from '../../../../shared/contract';
 import { useClient, useEvent, useResync } from '../../contract-client/client-context';
 import { formatBytes, formatDuration, formatTime } from '../../format';
@@ -92,6 +93,12 @@ export function SessionsScreen({ onOpen }: { onOpen: (id: string) => void }) {
           <option value="errored">With errors</option>
         </select>
         <input type="search" value={filter.text} onChange={(e) => setFilter({ ...filter, text: e.target.value })} placeholder="SQL or client address contains…" aria-label="Text" />
+        <label className="muted small">
+          From <input type="datetime-local" value={filter.from ?? ''} onChange={(e) => setFilter({ ...filter, from: e.target.value })} aria-label="Started from" />
+        </label>
+        <label className="muted small">
+          to <input type="datetime-local" value={filter.to ?? ''} onChange={(e) => setFilter({ ...filter, to: e.target.value })} aria-label="Started before" />
+        </label>
         {Object.keys(filterInput(filter)).length > 0 && (
           <button type="button" className="link" onClick={() => setFilter(NO_FILTER)}>
             Clear filters
@@ -125,53 +132,93 @@ export function SessionsScreen({ onOpen }: { onOpen: (id: string) => void }) {
         </div>
       )}
       {state.items.length > 0 && (
-        <div className="table-wrap">
-          <table className="grid" aria-label="Sessions">
-            <thead>
-              <tr>
-                <th>Agent</th>
-                <th>Connection</th>
-                <th>Client</th>
-                <th>TLS</th>
-                <th>Started</th>
-                <th className="num">Duration</th>
-                <th className="num">Statements</th>
-                <th className="num">Bytes in / out</th>
-                <th>End reason</th>
-              </tr>
-            </thead>
-            <tbody>
-              {state.items.map((s) => (
-                <tr
-                  key={s.id}
-                  data-session={s.id}
-                  tabIndex={0}
-                  aria-label={`Session of ${s.agentName} on ${s.connectionName}, started ${formatTime(s.startedAt)}`}
-                  onClick={() => onOpen(s.id)}
-                  onKeyDown={(e) => (e.key === 'Enter' || e.key === ' ') && (e.preventDefault(), onOpen(s.id))}
-                >
-                  <td>{s.agentName}</td>
-                  <td>{s.connectionName}</td>
-                  <td className="mono">{s.clientAddress}</td>
-                  <td>{s.tls ? 'TLS' : <span className="muted">plain</span>}</td>
-                  <td>{formatTime(s.startedAt)}</td>
-                  <td className="num">{formatDuration((s.endedAt ? Date.parse(s.endedAt) : now) - Date.parse(s.startedAt))}</td>
-                  <td className="num">{s.statementCount.toLocaleString()}</td>
-                  <td className="num">
-                    {formatBytes(s.bytesIn)} / {formatBytes(s.bytesOut)}
-                  </td>
-                  <td>{s.endedAt ? <span className="badge">{s.endReason ?? 'ended'}</span> : <span className="badge live">live</span>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <SessionRows items={state.items} now={now} onOpen={onOpen} onNearEnd={() => state.items.length < state.total && !loadingOlder && state.status === 'ready' && loadOlder()} />
       )}
-      {state.items.length > 0 && state.items.length < state.total && (
-        <button className="secondary" onClick={loadOlder} disabled={loadingOlder}>
-          {loadingOlder ? 'Loading…' : 'Load older sessions'}
-        </button>
+      {state.items.length > 0 && (
+        <p className="muted small" aria-live="polite">
+          {state.items.length.toLocaleString()} of {state.total.toLocaleString()} loaded{state.items.length < state.total ? ' — scroll for more' : ''}
+          {loadingOlder ? ' (loading…)' : ''}. ↑/↓ move between rows, Enter opens.
+        </p>
       )}
     </section>
+  );
+}
+
+/**
+ * The sessions table, virtualized: only the rows in view (plus a few) are in the DOM, so 100,000 loaded
+ * sessions scroll like 100. Nearing the end of what is loaded asks for the next page (keyset, `before`).
+ */
+function SessionRows({ items, now, onOpen, onNearEnd }: { items: SessionDto[]; now: number; onOpen: (id: string) => void; onNearEnd: () => void }) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const virtual = useVirtualizer({ count: items.length, getScrollElement: () => scroller.current, estimateSize: () => 35, overscan: 10, getItemKey: (i) => items[i].id });
+  const rows = virtual.getVirtualItems();
+  const lastIndex = rows.length ? rows[rows.length - 1].index : 0;
+  useEffect(() => {
+    if (lastIndex >= items.length - 30) onNearEnd();
+  }, [lastIndex, items.length, onNearEnd]);
+  const top = rows.length ? rows[0].start : 0;
+  const bottom = rows.length ? virtual.getTotalSize() - rows[rows.length - 1].end : 0;
+  const move = (e: KeyboardEvent<HTMLTableRowElement>, index: number) => {
+    const next = e.key === 'ArrowDown' ? index + 1 : e.key === 'ArrowUp' ? index - 1 : -1;
+    if (next < 0 || next >= items.length) return;
+    e.preventDefault();
+    virtual.scrollToIndex(next, { align: 'auto' });
+    requestAnimationFrame(() => scroller.current?.querySelector<HTMLElement>(`tr[data-index="${next}"]`)?.focus());
+  };
+  return (
+    <div className="table-wrap virtual-scroll" ref={scroller}>
+      <table className="grid" aria-label="Sessions" aria-rowcount={items.length + 1}>
+        <thead>
+          <tr>
+            <th>Agent</th>
+            <th>Connection</th>
+            <th>Client</th>
+            <th>TLS</th>
+            <th>Started</th>
+            <th className="num">Duration</th>
+            <th className="num">Statements</th>
+            <th className="num">Bytes in / out</th>
+            <th>End reason</th>
+          </tr>
+        </thead>
+        <tbody>
+          {top > 0 && <tr className="spacer" aria-hidden="true" style={{ height: top }} />}
+          {rows.map((row) => {
+            const s = items[row.index];
+            return (
+              <tr
+                key={row.key}
+                ref={virtual.measureElement}
+                data-index={row.index}
+                data-session={s.id}
+                aria-rowindex={row.index + 2}
+                tabIndex={0}
+                aria-label={`Session of ${s.agentName} on ${s.connectionName}, started ${formatTime(s.startedAt)}`}
+                onClick={() => onOpen(s.id)}
+                onKeyDown={(e) => {
+                  if (e.key === 'Enter' || e.key === ' ') {
+                    e.preventDefault();
+                    onOpen(s.id);
+                  } else move(e, row.index);
+                }}
+              >
+                <td>{s.agentName}</td>
+                <td>{s.connectionName}</td>
+                <td className="mono">{s.clientAddress}</td>
+                <td>{s.tls ? 'TLS' : <span className="muted">plain</span>}</td>
+                <td>{formatTime(s.startedAt)}</td>
+                <td className="num">{formatDuration((s.endedAt ? Date.parse(s.endedAt) : now) - Date.parse(s.startedAt))}</td>
+                <td className="num">{s.statementCount.toLocaleString()}</td>
+                <td className="num">
+                  {formatBytes(s.bytesIn)} / {formatBytes(s.bytesOut)}
+                </td>
+                <td>{s.endedAt ? <span className="badge">{s.endReason ?? 'ended'}</span> : <span className="badge live">live</span>}</td>
+              </tr>
+            );
+          })}
+          {bottom > 0 && <tr className="spacer" aria-hidden="true" style={{ height: bottom }} />}
+        </tbody>
+      </table>
+    </div>
   );
 }
