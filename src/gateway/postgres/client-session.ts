@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { SecureContext, TLSSocket } from 'node:tls';
 import type { ApprovalBroker } from '../approvals/approval-broker';
+import { authorizeGrant } from '../core/authorize-grant';
 import type { Logger } from '../core/logger';
 import type { SecretBox } from '../identity/secret-box';
 import type { AuditLog } from '../recording/audit-log';
@@ -162,26 +163,16 @@ export class ClientSession {
   /** The connection named by the client, if the agent holds an active grant for it. */
   private authorize(name: string): ConnectionRecord {
     this.connectionName = name;
-    const { store } = this.deps;
-    const connection = store.connections.getByName(name);
-    if (!connection) {
+    const check = authorizeGrant(this.deps.store, { id: this.agentId!, name: this.agentName ?? '' }, name, 'postgres');
+    if (check.connection) this.connectionId = check.connection.id;
+    if (check.ok) return check.connection;
+    if (check.reason === 'unknown_connection' || check.reason === 'wrong_kind') {
       throw new Refusal(
-        { severity: 'FATAL', code: SqlState.invalidCatalogName, message: `connection "${name}" does not exist`, hint: 'the database name selects a Gatehouse connection' },
-        { kind: 'access.denied', reason: 'unknown_connection' },
+        { severity: 'FATAL', code: SqlState.invalidCatalogName, message: check.message, hint: 'the database name selects a Gatehouse connection' },
+        { kind: 'access.denied', reason: check.reason },
       );
     }
-    this.connectionId = connection.id;
-    const now = Date.now();
-    if (!store.grants.findActive(this.agentId!, connection.id, now)) {
-      const past = store.grants.list({ agentId: this.agentId!, connectionId: connection.id, includeInactive: true, now });
-      const reason = past.some((g) => g.revokedAt !== null) ? 'grant_revoked' : past.length ? 'grant_expired' : 'no_grant';
-      const detail = reason === 'grant_revoked' ? 'the grant was revoked' : reason === 'grant_expired' ? 'the grant has expired' : undefined;
-      throw new Refusal(
-        { severity: 'FATAL', code: SqlState.invalidAuthorization, message: `agent "${this.agentName}" has no active grant for connection "${name}"`, detail },
-        { kind: 'access.denied', reason },
-      );
-    }
-    return connection;
+    throw new Refusal({ severity: 'FATAL', code: SqlState.invalidAuthorization, message: check.message, detail: check.detail }, { kind: 'access.denied', reason: check.reason });
   }
 
   private async openUpstream(connection: ConnectionRecord, params: Map<string, string>): Promise<Upstream> {

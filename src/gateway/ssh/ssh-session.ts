@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuthContext, Client, ClientInfo, Connection, ServerChannel, TcpipRequestInfo } from 'ssh2';
 import type { ApprovalBroker } from '../approvals/approval-broker';
+import { authorizeGrant } from '../core/authorize-grant';
 import type { Logger } from '../core/logger';
 import { TerminalMasker } from '../policy/masking/terminal-masker';
 import { maskingPlanFor, type CompiledPolicy } from '../policy/policy-engine';
@@ -277,21 +278,11 @@ export class SshClientSession implements ChannelHost {
   private ready(): void {
     const agent = this.agent!;
     const name = this.connectionLabel ?? '';
-    const store = this.deps.store;
-    const connection = store.connections.getByName(name);
-    if (!connection || connection.kind !== 'ssh') {
-      const message = connection ? `connection "${name}" is not an ssh connection` : `connection "${name}" does not exist (the ssh user name selects the Gatehouse connection)`;
-      return this.refuse(message, connection ? 'wrong_kind' : 'unknown_connection');
-    }
-    this.connectionId = connection.id;
-    const now = Date.now();
-    if (!store.grants.findActive(agent.id, connection.id, now)) {
-      const past = store.grants.list({ agentId: agent.id, connectionId: connection.id, includeInactive: true, now });
-      const reason = past.some((g) => g.revokedAt !== null) ? 'grant_revoked' : past.length ? 'grant_expired' : 'no_grant';
-      const why = reason === 'grant_revoked' ? ' (it was revoked)' : reason === 'grant_expired' ? ' (it has expired)' : '';
-      return this.refuse(`agent "${agent.name}" has no active grant for connection "${name}"${why}`, reason);
-    }
-    this.startSession(agent, connection);
+    const check = authorizeGrant(this.deps.store, agent, name, 'ssh');
+    if (check.connection) this.connectionId = check.connection.id;
+    if (check.ok) return this.startSession(agent, check.connection);
+    const why = check.reason === 'unknown_connection' ? 'the ssh user name selects the Gatehouse connection' : check.detail;
+    this.refuse(why ? `${check.message} (${why})` : check.message, check.reason);
   }
 
   private refuse(message: string, reason: string): void {
