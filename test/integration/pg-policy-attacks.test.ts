@@ -315,6 +315,59 @@ describe('PREPARE / EXECUTE and the extended protocol', () => {
     expect(await superQuery('SELECT count(*) FROM public.audit_log')).toBe('0');
   });
 
+  it('a named statement approved once is held again when it is bound again (Bind/Execute without a new Parse)', async () => {
+    const c = await connect(botUrl);
+    const insert = (msg: string) => c.query({ name: 'log-it', text: 'INSERT INTO audit_log (msg) VALUES ($1)', values: [msg] });
+    try {
+      const first = insert('first');
+      const [req] = await waitPending();
+      broker.decide(req.id, { decision: 'approve', by: 'admin' });
+      await first;
+      // node-postgres reuses the prepared statement: only Bind/Execute/Sync go out now.
+      const second = insert('second');
+      const [again] = await waitPending();
+      expect(again.statement).toBe('INSERT INTO audit_log (msg) VALUES ($1)');
+      broker.decide(again.id, { decision: 'deny', by: 'admin', reason: 'once was enough' });
+      await expect(second).rejects.toMatchObject({ code: '42501', message: expect.stringContaining('once was enough') });
+      // The session stays usable, and a session-wide approval lets later runs through.
+      const third = insert('third');
+      const [wide] = await waitPending();
+      broker.decide(wide.id, { decision: 'approve', by: 'admin', sessionMinutes: 5 });
+      await third;
+      await insert('fourth');
+      expect(broker.listPending()).toEqual([]);
+    } finally {
+      await c.end();
+    }
+    expect(await superQuery("SELECT string_agg(msg, ',' ORDER BY id) FROM public.audit_log WHERE msg IN ('first', 'second', 'third', 'fourth')")).toBe('first,third,fourth');
+    await superQuery('DELETE FROM public.audit_log');
+  });
+
+  it('a SQL PREPARE approved once can not be run again through a protocol Bind without asking', async () => {
+    const raw = await connect(botUrl);
+    try {
+      const prep = raw.query("PREPARE sneaky AS INSERT INTO audit_log (msg) VALUES ('sneaky')");
+      const [req] = await waitPending();
+      broker.decide(req.id, { decision: 'approve', by: 'admin' });
+      await prep;
+      const con = (raw as unknown as { connection: RawConnection }).connection;
+      const pending = rawExchange(con, () => {
+        con.bind({ portal: '', statement: 'sneaky', values: [] });
+        con.execute({ portal: '', rows: 0 });
+        con.sync();
+      });
+      const [again] = await waitPending();
+      expect(again.message).toContain('INSERT INTO audit_log');
+      broker.decide(again.id, { decision: 'deny', by: 'admin' });
+      const seen = await pending;
+      expect(seen.some((m) => m.name === 'errorMessage')).toBe(true);
+      expect(seen.some((m) => m.name === 'commandComplete')).toBe(false);
+    } finally {
+      await raw.end().catch(() => {});
+    }
+    expect(await superQuery("SELECT count(*) FROM public.audit_log WHERE msg = 'sneaky'")).toBe('0');
+  });
+
   it('PostgreSQL rejects a Parse of several statements (and the gateway decides on all of them first)', async () => {
     const c = await connect(botUrl);
     try {

@@ -7,6 +7,33 @@ function tracker() {
 }
 
 describe('StatementTracker', () => {
+  it('a refused Bind: the injected Parse/Bind replies are dropped, the error is the refusal, the statement keeps its name', () => {
+    const { t, out } = tracker();
+    t.parse('s', 'INSERT INTO a VALUES (1)');
+    t.sync();
+    t.acknowledged();
+    t.readyForQuery();
+    t.refusedBind('INSERT INTO a VALUES (1)', { policyAction: 'approve', policyRule: 'r', approvalId: 'x' });
+    t.execute('');
+    t.sync();
+    expect(t.rewritePending).toBe(true);
+    expect(t.acknowledged().injected).toBe(true);
+    expect(t.acknowledged().injected).toBe(true);
+    expect(t.errorIsRefusal).toBe(true);
+    t.error('42501');
+    t.readyForQuery();
+    expect(t.rewritePending).toBe(false);
+    expect(out.at(-1)).toMatchObject({ sql: 'INSERT INTO a VALUES (1)', errorCode: '42501', policyAction: 'approve' });
+    // The name still binds (and is recorded) afterwards.
+    t.bind('', 's', 0);
+    t.execute('');
+    t.sync();
+    t.acknowledged();
+    t.commandComplete('INSERT 0 1', 1);
+    t.readyForQuery();
+    expect(out.at(-1)).toMatchObject({ sql: 'INSERT INTO a VALUES (1)', errorCode: null, rows: 1 });
+  });
+
   it('tells which portal a Describe and an Execute answer (result masking keeps a shape per portal)', () => {
     const { t } = tracker();
     t.parse('a', 'SELECT 1');

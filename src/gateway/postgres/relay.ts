@@ -133,6 +133,7 @@ export class PgRelay {
           const mark = this.gateStatement(sql, 'simple', type, buf, start, end);
           if (mark === HELD_OR_REFUSED) return;
           this.tracker.query(sql, mark);
+          if (mark?.policyAction === 'approve') this.preparedOnApproval(sql);
         } else this.tracker.query(sql);
         break;
       }
@@ -142,11 +143,20 @@ export class PgRelay {
           const mark = this.gateStatement(p.sql, 'extended', type, buf, start, end, p.name);
           if (mark === HELD_OR_REFUSED) return;
           this.tracker.parse(p.name, p.sql, mark);
+          // Went ahead on a standing (session-wide) approval: later Binds are checked again too.
+          if (mark?.policyAction === 'approve') this.approvedOnce.set(p.name, { sql: p.sql, firstBound: false });
+          else this.approvedOnce.delete(p.name);
         } else this.tracker.parse(p.name, p.sql);
         break;
       }
       case Frontend.bind: {
         const b = readBind(buf, start, end);
+        // A statement approved for one run: its first Bind is that run; any later Bind is decided again.
+        const once = this.gate ? this.approvedOnce.get(b.statement) : undefined;
+        if (once) {
+          if (!once.firstBound) once.firstBound = true;
+          else if (this.gateBind(once, type, buf, start, end) === HELD_OR_REFUSED) return;
+        }
         this.tracker.bind(b.portal, b.statement, b.params, this.masking ? readBindResultFormats(buf, start, end) : undefined);
         break;
       }
@@ -212,11 +222,48 @@ export class PgRelay {
     return HELD_OR_REFUSED;
   }
 
+  /**
+   * Statements (by name; '' = unnamed) whose Parse went ahead on a human's approval of one statement.
+   * Bind/Execute run a prepared statement again without a new Parse, so every Bind after the first is
+   * decided again (held, or covered by a session-wide approval). A Parse the policy allows clears it.
+   */
+  private readonly approvedOnce = new Map<string, { sql: string; firstBound: boolean }>();
+
+  /**
+   * A Query that went ahead on an approval may PREPARE statements: SQL EXECUTE of them is decided each
+   * time anyway, and a protocol Bind of them (same namespace) is decided as that EXECUTE would be.
+   */
+  private preparedOnApproval(sql: string): void {
+    const a = analyzeSql(sql);
+    if (!a.ok) return;
+    for (const s of a.statements) {
+      if (s.prepare) this.approvedOnce.set(s.prepare.name, { sql: `EXECUTE "${s.prepare.name.replace(/"/g, '""')}"`, firstBound: true });
+    }
+  }
+
+  /** Decide a Bind of a statement approved once (see approvedOnce); null: it goes ahead. */
+  private gateBind(once: { sql: string; firstBound: boolean }, type: number, buf: Buffer, start: number, end: number): null | typeof HELD_OR_REFUSED {
+    const gate = this.gate!;
+    const d = gate.decide(once.sql);
+    if (d.action === 'allow') return null;
+    if (d.action === 'block') {
+      this.refuse(once.sql, 'bind', SqlState.insufficientPrivilege, d.message, { policyAction: 'block', policyRule: d.rule ?? 'policy', approvalId: null });
+      gate.refused(once.sql, { kind: 'blocked', rule: d.rule, message: d.message });
+      return HELD_OR_REFUSED;
+    }
+    if (gate.sessionApproval(d.rule ?? 'policy')) return null;
+    this.hold(once.sql, 'bind', d, { type, buf, start, end });
+    return HELD_OR_REFUSED;
+  }
+
   /** Send, in place of the client's message, one that makes the server raise the refusal in order. */
-  private refuse(sql: string, protocol: 'simple' | 'extended', sqlstate: string, message: string, mark: PolicyMark, name?: string): void {
+  private refuse(sql: string, protocol: 'simple' | 'extended' | 'bind', sqlstate: string, message: string, mark: PolicyMark, name?: string): void {
     if (protocol === 'simple') {
       this.tracker.refusedQuery(sql, mark);
       this.out.push(raisingQuery(sqlstate, message));
+    } else if (protocol === 'bind') {
+      this.tracker.refusedBind(sql, mark);
+      this.out.push(raisingExtended(sqlstate, message));
     } else {
       this.tracker.refusedParse(name ?? '', sql, mark);
       this.out.push(raisingExtended(sqlstate, message));
@@ -228,7 +275,7 @@ export class PgRelay {
    * is settled. Approved: the statement and everything queued behind it go ahead. Anything else: it is
    * refused in order (42501 denied, 57014 timed out) and the queue goes on after it.
    */
-  private hold(sql: string, protocol: 'simple' | 'extended', d: StatementDecision, msg: { type: number; buf: Buffer; start: number; end: number }, name?: string): void {
+  private hold(sql: string, protocol: 'simple' | 'extended' | 'bind', d: StatementDecision, msg: { type: number; buf: Buffer; start: number; end: number }, name?: string): void {
     const gate = this.gate!;
     const rule = d.rule ?? 'policy';
     let request: HeldRequest;
@@ -249,12 +296,22 @@ export class PgRelay {
       const backlog = this.held.backlog;
       this.held = null;
       const mark: PolicyMark = { policyAction: 'approve', policyRule: rule, approvalId: request.id };
-      if (o.status === 'approved') {
+      if (o.status === 'approved' && protocol === 'bind') {
+        // This Bind is the one run approved: let it through the Bind path as a first Bind.
+        const b = readBind(msg.buf, msg.start, msg.end);
+        const once = this.approvedOnce.get(b.statement);
+        if (once) once.firstBound = false;
+        this.clientMessage(msg.type, msg.buf, msg.start, msg.end);
+      } else if (o.status === 'approved') {
         gate.forwarded(sql, name || undefined);
-        if (protocol === 'simple') this.tracker.query(sql, mark);
-        else {
+        if (protocol === 'simple') {
+          this.tracker.query(sql, mark);
+          this.preparedOnApproval(sql);
+        } else {
           const p = readParse(msg.buf, msg.start, msg.end);
           this.tracker.parse(p.name, p.sql, mark);
+          // Approved for one run (a session-wide approval covers later Binds through gateBind).
+          this.approvedOnce.set(p.name, { sql: p.sql, firstBound: false });
         }
         this.out.push(msg.buf.subarray(msg.start, msg.end));
       } else {

@@ -122,6 +122,20 @@ export class StatementTracker {
     this.refusedNames.add(name);
   }
 
+  /**
+   * A Bind that policy refused (a statement approved once, bound again): like refusedParse, the gateway
+   * sent Parse + Bind + Execute of a raising statement in its place; the statement keeps its name.
+   */
+  refusedBind(sql: string, mark: PolicyMark): void {
+    this.push({ kind: Kind.Injected });
+    this.push({ kind: Kind.Injected });
+    this.injectedPending += 2;
+    const stmt = open('extended', sql, 0, mark);
+    stmt.refused = true;
+    this.refusalsPending++;
+    this.push({ kind: Kind.Execute, stmt });
+  }
+
   /** Whether server output must be rebuilt message by message (replies to drop or errors to tidy). */
   get rewritePending(): boolean {
     return this.injectedPending > 0 || this.refusalsPending > 0;
