@@ -1,4 +1,4 @@
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { X509Certificate, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import type { ServerInfoDto } from '../shared/contract';
 import { createGatewayApi, type GatewayApi } from './api/gateway-api';
@@ -169,6 +169,8 @@ async function startParts(opts: GatehouseOptions, dataDir: string, host: string,
   if (ssh) teardown.add(() => ssh.close());
   let consoleServer: ConsoleServer | null = null;
 
+  const x509 = new X509Certificate(tls.cert);
+  const tlsInfo = { subject: x509.subject.replace(/\n/g, ', '), validFrom: new Date(x509.validFrom).toISOString(), validTo: new Date(x509.validTo).toISOString(), own: Boolean(opts.tlsCertFile) };
   const info = (): ServerInfoDto => ({
     version: GATEHOUSE_VERSION,
     dataDir,
@@ -180,6 +182,7 @@ async function startParts(opts: GatehouseOptions, dataDir: string, host: string,
     },
     tlsFingerprint: tls.fingerprint256,
     sshHostKeyFingerprint: sshHostKey.fingerprint,
+    tls: tlsInfo,
   });
   const api = createGatewayApi(
     {

@@ -163,6 +163,8 @@ export const ServerInfoDto = z.object({
   tlsFingerprint: z.string().nullable(),
   /** The SSH listener's host key (`SHA256:...`, as `ssh-keygen -lf` prints it). */
   sshHostKeyFingerprint: z.string().nullable().optional(),
+  /** The PostgreSQL listener's TLS certificate: subject, validity, and whether it is the operator's own (else generated). */
+  tls: z.object({ subject: z.string(), validFrom: Iso, validTo: Iso, own: z.boolean() }).nullable().optional(),
 });
 export type ServerInfoDto = z.infer<typeof ServerInfoDto>;
 

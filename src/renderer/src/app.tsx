@@ -15,6 +15,7 @@ const PolicyScreen = lazy(() => import('./screens/policy/policy-screen').then((m
 const ApprovalsScreen = lazy(() => import('./screens/approvals/approvals-screen').then((m) => ({ default: m.ApprovalsScreen })));
 const SessionsScreen = lazy(() => import('./screens/sessions/sessions-screen').then((m) => ({ default: m.SessionsScreen })));
 const SessionPage = lazy(() => import('./screens/sessions/session-page').then((m) => ({ default: m.SessionPage })));
+const SettingsScreen = lazy(() => import('./screens/settings/settings-screen').then((m) => ({ default: m.SettingsScreen })));
 
 /** The console: sidebar navigation and the screen of the current route. */
 export function App({ onSignOut }: { onSignOut?: () => void }) {
@@ -85,6 +86,8 @@ function Screen({ route, navigate }: { route: Route; navigate: (r: Route) => voi
       ) : (
         <SessionsScreen onOpen={(id) => navigate({ screen: 'sessions', id })} />
       );
+    case 'settings':
+      return <SettingsScreen />;
     default:
       return <ComingSoonScreen title={SCREENS.find((s) => s.id === route.screen)!.label} />;
   }

@@ -7,6 +7,7 @@ import { useNow } from '../../hooks/use-now';
 import type { Route } from '../../routes';
 import { mergeSession } from '../sessions/session-merge';
 import { activityByHour } from './activity';
+import { ActivityChart } from './activity-chart';
 
 const HOURS = 12;
 const RECENT = 8;
@@ -193,10 +194,12 @@ export function OverviewScreen({ navigate }: { navigate: (r: Route) => void }) {
 
       <section className="card panel activity" aria-labelledby="ov-activity">
         <h2 id="ov-activity">Activity, last {HOURS} hours</h2>
-        <p className="muted small">Sessions / statements per hour by agent (a session counts in the hour it started). Shown as a table: no charting library is installed.</p>
+        <p className="muted small">Sessions and statements per hour by agent (a session counts in the hour it started). The table under the chart has the same figures.</p>
         {activity.agents.length === 0 ? (
           <p className="muted">No sessions in the last {HOURS} hours.</p>
         ) : (
+          <>
+          <ActivityChart agents={activity.agents} rows={activity.rows} />
           <div className="table-wrap">
             <table className="grid" aria-label="Activity per hour">
               <thead>
@@ -225,6 +228,7 @@ export function OverviewScreen({ navigate }: { navigate: (r: Route) => void }) {
               </tbody>
             </table>
           </div>
+          </>
         )}
       </section>
     </section>
