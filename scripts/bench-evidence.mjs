@@ -3,13 +3,14 @@
 // `gatehouse verify` on it, each as its own process, with its peak RSS. Prints a Markdown table;
 // `--write-docs` puts it into docs/benchmarks.md (its own section; the bench:pg section is left alone).
 //
-// Env: BENCH_SESSIONS (default 10000), BENCH_STATEMENTS (default 1000000), BENCH_CPU_PROF=DIR (profiles). Targets: export < 30 s,
+// Env: BENCH_SESSIONS (default 10000), BENCH_STATEMENTS (default 1000000), BENCH_CPU_PROF=DIR (profiles),
+// BENCH_DATA_DIR=DIR (seed each size's store into DIR/<statements> and keep it; later runs reuse it). Targets: export < 30 s,
 // verify < 10 s. The store is written through the real migrations and repositories (bundled from src/
 // with esbuild), sessions sealed into the audit chain as the gateway does, in a temp data dir that is
 // removed at the end.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -192,10 +193,22 @@ async function main() {
   ];
   const rows = [];
   for (const size of sizes) {
-    const dataDir = mkdtempSync(path.join(work, 'data-'));
-    log(`seeding ${fmt(size.sessions)} sessions, ${fmt(size.statements)} statements...`);
+    const keep = process.env.BENCH_DATA_DIR ? path.resolve(process.env.BENCH_DATA_DIR, `${size.sessions}-${size.statements}`) : null;
+    const dataDir = keep ?? mkdtempSync(path.join(work, 'data-'));
     const t0 = Date.now();
-    const seeded = seed(lib, dataDir, size.sessions, size.statements);
+    let seeded;
+    if (keep && existsSync(path.join(keep, 'seeded.json'))) {
+      log(`reusing the store in ${keep}`);
+      seeded = JSON.parse(readFileSync(path.join(keep, 'seeded.json'), 'utf8'));
+    } else {
+      if (keep) {
+        rmSync(keep, { recursive: true, force: true });
+        mkdirSync(keep, { recursive: true });
+      }
+      log(`seeding ${fmt(size.sessions)} sessions, ${fmt(size.statements)} statements...`);
+      seeded = seed(lib, dataDir, size.sessions, size.statements);
+      if (keep) writeFileSync(path.join(keep, 'seeded.json'), JSON.stringify(seeded));
+    }
     const seedS = (Date.now() - t0) / 1000;
     const dbMb = statSync(path.join(dataDir, 'gatehouse.db')).size / 2 ** 20;
     const pack = path.join(work, `pack-${size.statements}.zip`);
@@ -208,7 +221,7 @@ async function main() {
     log(`  ${f1(ver.seconds)} s, peak RSS ${ver.rssMb ? f1(ver.rssMb) : 'n/a'} MiB: ${ver.stdout.trim().slice(0, 160)}...`);
     if (result.counts.statements !== seeded.statements) throw new Error(`the pack holds ${result.counts.statements} statements, ${seeded.statements} were seeded`);
     rows.push({ ...seeded, split: exp.split, seedS, dbMb, packMb: result.bytes / 2 ** 20, files: result.files, exp, ver });
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!keep) rmSync(dataDir, { recursive: true, force: true });
     rmSync(pack, { force: true });
   }
   const big = rows[rows.length - 1];

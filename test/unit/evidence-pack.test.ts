@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,7 +10,8 @@ import { parseSignatureFile, signatureFile } from '../../src/gateway/evidence/pa
 import { csvCell, csvRow } from '../../src/gateway/evidence/csv';
 import { loadOrCreateSigningKey } from '../../src/gateway/identity/signing-key';
 import { AuditLog } from '../../src/gateway/recording/audit-log';
-import { sessionDigest } from '../../src/gateway/recording/session-digest';
+import { sessionDigest, sessionDigestLine } from '../../src/gateway/recording/session-digest';
+import { STATEMENT_ROW_COLUMNS, StatementLines } from '../../src/gateway/evidence/statement-lines';
 import { EventBus } from '../../src/gateway/core/event-bus';
 import { Store } from '../../src/gateway/store/store';
 import { createGatewayApi } from '../../src/gateway/api/gateway-api';
@@ -145,6 +146,88 @@ describe('evidence.export (contract)', () => {
       // No temp files are left next to the pack.
       expect(existsSync(`${r.path}.statements.tmp`) || existsSync(`${r.path}.recordings.tmp`)).toBe(false);
       await expect(call('evidence.export', { periodStart: '2026-02-01T00:00:00Z', periodEnd: '2026-01-01T00:00:00Z' })).rejects.toThrow('the period must end after it starts');
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('statement lines (statements.csv, statements.jsonl, recordings)', () => {
+  const iso = (ms: unknown) => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
+  const OPTIONAL: [string, string][] = [['policy_action', 'policyAction'], ['policy_rule', 'policyRule'], ['approval_id', 'approvalId'], ['masked_values', 'maskedValues']];
+  /** The straightforward formatting the fast builder must equal: csvRow, JSON.stringify of the record, sessionDigestLine. */
+  function reference(se: { id: string; agent: string; connection: string }, s: Record<string, any>, columns: Set<string>) {
+    const optional = OPTIONAL.filter(([c]) => columns.has(c));
+    const startedAt = iso(s.started_at);
+    const o: Record<string, unknown> = {
+      sessionId: se.id, seq: s.seq, agentName: se.agent, connectionName: se.connection, protocol: s.protocol, startedAt, durationMs: s.duration_ms,
+      commandTag: s.command_tag, rows: s.rows, errorCode: s.error_code, paramCount: s.param_count, sql: s.sql,
+    };
+    for (const [c, j] of optional) o[j] = s[c] ?? null;
+    if (columns.has('result_preview')) o.resultPreview = s.result_preview ?? null;
+    const record: StatementRecord = {
+      sessionId: s.session_id, seq: s.seq, protocol: s.protocol, sql: s.sql, paramCount: s.param_count, startedAt: s.started_at, durationMs: s.duration_ms,
+      commandTag: s.command_tag, rows: s.rows, errorCode: s.error_code, policyAction: s.policy_action ?? null, policyRule: s.policy_rule ?? null,
+      approvalId: s.approval_id ?? null, maskedValues: s.masked_values ?? null, resultPreview: s.result_preview ?? null,
+    };
+    return {
+      csv: csvRow([se.id, s.seq, se.agent, se.connection, s.protocol, startedAt, s.duration_ms, s.command_tag, s.rows, s.error_code, s.param_count, ...optional.map(([c]) => s[c]), s.sql]),
+      json: JSON.stringify(o) + '\n',
+      digest: sessionDigestLine(record),
+      command: s.error_code !== null ? 'ERROR' : s.command_tag ? String(s.command_tag).split(' ')[0].toUpperCase() : 'OTHER',
+      day: String(startedAt).slice(0, 10),
+    };
+  }
+
+  it('equal the straightforward formatting for tricky values, with and without the policy columns', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gh-statement-lines-'));
+    const store = Store.open(path.join(dir, 'gatehouse.db'));
+    try {
+      let seed = 7;
+      const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      const pick = <T,>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
+      const texts = ['SELECT 1', '=HYPERLINK("x")', '-1', '+x', '@sum', '\tindent', '\rcr', 'a,b', 'say "hi"', 'line\nbreak', 'crlf\r\nend', '', ' ', 'ünïcødé ✓ 😀', 'back\\slash', '\u2028sep\u2029', 'ctl\u0001\u001f', "it's"];
+      const se = { id: `s-${'"x",'}`, agent: '=agent,"1"', connection: 'shop\nmain' };
+      const sts: StatementRecord[] = Array.from({ length: 400 }, (_, k) => ({
+        sessionId: se.id,
+        seq: k + 1,
+        protocol: pick(['simple', 'extended']) as StatementRecord['protocol'],
+        sql: pick(texts) + (rnd() < 0.5 ? pick(texts) : ''),
+        paramCount: Math.floor(rnd() * 5),
+        // Around the epoch, across years, and millisecond values of every width.
+        startedAt: pick([0, -1, -999, -1001, 999, 1000, Date.UTC(1969, 11, 31, 23, 59, 59, 7), Date.UTC(2026, 9, 1), Date.UTC(2099, 11, 31, 23, 59, 59, 999)]) + Math.floor(rnd() * 3) * pick([1, 10, 100, 1000, 86_400_000]),
+        durationMs: pick([0, 0.1 + 0.2, 1.5, 1e21, 1e-7, 123456.789, 2 ** 53]),
+        commandTag: pick([null, '', 'SELECT 5', 'insert 0 1', 'UPDATE 1', 'COPY']),
+        rows: pick([null, 0, 1, 50, 2 ** 40]),
+        errorCode: pick([null, null, '42P01', '57014']),
+        policyAction: pick([null, 'block', 'approve']) as StatementRecord['policyAction'],
+        policyRule: pick([null, 'no-drop', '=rule, "quoted"']),
+        approvalId: pick([null, 'ap-1']),
+        maskedValues: pick([null, 0, 3]),
+        resultPreview: pick([null, '', '[["a***"]]', 'x\ny']),
+      }));
+      store.transaction(() => store.statements.insertMany(sts));
+      const objects = store.evidence.statementPage(se.id, 0, 1000);
+      const raw = store.evidence.statementRows(se.id, 0, 1000, STATEMENT_ROW_COLUMNS);
+      expect(raw).toHaveLength(400);
+      const all = new Set(store.evidence.columns('statements'));
+      expect(all.has('policy_action') && all.has('result_preview')).toBe(true);
+      for (const columns of [all, new Set([...all].filter((c) => !['policy_action', 'policy_rule', 'approval_id', 'masked_values', 'result_preview'].includes(c)))]) {
+        const lines = new StatementLines(columns);
+        expect(lines.csvHeader()).toBe(csvRow(['session_id', 'seq', 'agent_name', 'connection_name', 'protocol', 'started_at', 'duration_ms', 'command_tag', 'rows', 'error_code', 'param_count', ...OPTIONAL.filter(([c]) => columns.has(c)).map(([c]) => c), 'sql']));
+        lines.session(se.id, se.agent, se.connection);
+        raw.forEach((r, i) => {
+          lines.format(r);
+          const want = reference(se, objects[i], columns);
+          expect({ csv: lines.csv, json: lines.json, digest: lines.digest, command: lines.command, day: lines.day }, `statement ${i + 1}`).toEqual(want);
+        });
+      }
+      // The recording of the session is exactly what its sealed digest hashes.
+      const lines = new StatementLines(all);
+      lines.session(se.id, se.agent, se.connection);
+      const recording = raw.map((r) => (lines.format(r), lines.digest)).join('');
+      expect(createHash('sha256').update(recording).digest('hex')).toBe(sessionDigest(store.statements.listBySession(se.id)));
     } finally {
       store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -2,9 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Signer } from '../identity/signing-key';
-import { sessionDigestLine } from '../recording/session-digest';
-import type { StatementRecord } from '../store/records';
-import type { EvidenceScope, EvidenceSessionRow, EvidenceStatementRow, SqliteEvidenceRepo } from '../store/evidence-repo';
+import type { EvidenceScope, EvidenceSessionRow, SqliteEvidenceRepo } from '../store/evidence-repo';
 import { csvRow, type CsvCell } from './csv';
 import {
   CHAIN,
@@ -26,7 +24,8 @@ import {
   type PackManifest,
 } from './pack-format';
 import { PackWriter } from './pack-writer';
-import { Spool } from './spool';
+import { DeflateSpool, type SpooledEntry } from './spool';
+import { STATEMENT_ROW, STATEMENT_ROW_COLUMNS, StatementLines } from './statement-lines';
 import { renderReport, type AgentActivity, type ReportData } from './report-html';
 
 /** Progress of an export: a phase (the file being written) and how far it is. */
@@ -66,31 +65,6 @@ export interface EvidenceExportResult {
 
 const iso = (ms: unknown) => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
 
-/** SELECT, INSERT, ... from a command tag; ERROR for failed statements (as in access reviews). */
-function commandOf(s: EvidenceStatementRow): string {
-  if (s.error_code !== null) return 'ERROR';
-  return s.command_tag ? s.command_tag.split(' ')[0].toUpperCase() : 'OTHER';
-}
-
-/** A stored statement row as the record the session digest hashes (policy columns when the store has them). */
-const statementRecord = (s: EvidenceStatementRow): StatementRecord => ({
-  sessionId: s.session_id,
-  seq: s.seq,
-  protocol: s.protocol as StatementRecord['protocol'],
-  sql: s.sql,
-  paramCount: s.param_count,
-  startedAt: s.started_at,
-  durationMs: s.duration_ms,
-  commandTag: s.command_tag,
-  rows: s.rows,
-  errorCode: s.error_code,
-  policyAction: (s.policy_action as StatementRecord['policyAction']) ?? null,
-  policyRule: (s.policy_rule as string | null | undefined) ?? null,
-  approvalId: (s.approval_id as string | null | undefined) ?? null,
-  maskedValues: (s.masked_values as number | null | undefined) ?? null,
-  resultPreview: (s.result_preview as string | null | undefined) ?? null,
-});
-
 const SESSION_COLUMNS = ['id', 'protocol', 'agent_name', 'connection_name', 'client_address', 'tls', 'started_at', 'ended_at', 'end_reason', 'bytes_in', 'bytes_out', 'statement_count'];
 const sessionCells = (s: EvidenceSessionRow): CsvCell[] => [
   s.id, s.protocol, s.agent_name, s.connection_name, s.client_addr, s.tls !== 0, iso(s.started_at), iso(s.ended_at), s.end_reason, s.bytes_in, s.bytes_out, s.statement_count,
@@ -109,14 +83,6 @@ const sessionJson = (s: EvidenceSessionRow) => ({
   bytesOut: s.bytes_out,
   statementCount: s.statement_count,
 });
-
-/** Policy and masking columns of statements, when this store records them (camelCase name in JSON). */
-const OPTIONAL_STATEMENT_COLUMNS: [column: string, json: string][] = [
-  ['policy_action', 'policyAction'],
-  ['policy_rule', 'policyRule'],
-  ['approval_id', 'approvalId'],
-  ['masked_values', 'maskedValues'],
-];
 
 const APPROVAL_COLUMNS = ['id', 'session_id', 'agent_name', 'connection_name', 'protocol', 'requested_at', 'expires_at', 'status', 'decided_by', 'decided_at', 'reason', 'scope', 'scope_until', 'rule', 'message', 'statement'];
 const TIME_COLUMNS = new Set(['requested_at', 'expires_at', 'decided_at', 'scope_until', 'started_at', 'grant_created_at', 'grant_expires_at', 'grant_revoked_at', 'review_completed_at', 'new_expires_at']);
@@ -147,7 +113,7 @@ export async function exportEvidencePack(opts: EvidenceExportOptions): Promise<E
   const now = opts.now ?? Date.now;
   const createdAt = now();
   const writer = new PackWriter(opts.file, { level: opts.level, mtime: new Date(createdAt) });
-  const spools: Spool[] = [];
+  const spools: DeflateSpool[] = [];
   try {
     const manifest = await writePack(writer, opts, createdAt, spools);
     const manifestText = JSON.stringify(manifest, null, 2) + '\n';
@@ -165,7 +131,7 @@ export async function exportEvidencePack(opts: EvidenceExportOptions): Promise<E
   }
 }
 
-async function writePack(writer: PackWriter, opts: EvidenceExportOptions, createdAt: number, spools: Spool[]): Promise<PackManifest> {
+async function writePack(writer: PackWriter, opts: EvidenceExportOptions, createdAt: number, spools: DeflateSpool[]): Promise<PackManifest> {
   const { evidence: repo, scope } = opts;
   const page = opts.pageSize ?? 2000;
   const progress = (phase: string, done: number, total: number) => opts.onProgress?.({ phase, done, total });
@@ -173,8 +139,6 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
   const counts: Record<string, number> = {};
   const emptySections: Record<string, string> = {};
   const statementColumns = new Set(repo.columns('statements'));
-  const optionalColumns = OPTIONAL_STATEMENT_COLUMNS.filter(([c]) => statementColumns.has(c));
-  const hasPreview = statementColumns.has('result_preview');
 
   // Per-agent and per-day activity for the report, gathered while the rows stream by.
   const agents = new Map<string, AgentActivity & { connectionSet: Set<string> }>();
@@ -204,19 +168,6 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
       after = { startedAt: last.started_at, id: last.id };
     }
   }
-  /** Every statement of one session, page by page. */
-  async function* statementsOf(sessionId: string): AsyncGenerator<EvidenceStatementRow[]> {
-    let afterSeq = 0;
-    for (;;) {
-      const rows = repo.statementPage(sessionId, afterSeq, page);
-      if (!rows.length) return;
-      yield rows;
-      await writer.drained();
-      afterSeq = rows[rows.length - 1].seq;
-      if (rows.length < page) return;
-    }
-  }
-
   // sessions.csv / sessions.jsonl
   {
     const csv = writer.entry('sessions.csv');
@@ -241,89 +192,87 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
   }
 
   // statements.csv, statements.jsonl, recordings/<session>.jsonl from ONE read of the statements: a zip
-  // is written one entry after another, so while statements.csv goes into the zip, the JSON Lines and the
-  // recordings are spooled to two temp files next to the pack (0600, removed at the end), then copied in.
-  const statementHeader = ['session_id', 'seq', 'agent_name', 'connection_name', 'protocol', 'started_at', 'duration_ms', 'command_tag', 'rows', 'error_code', 'param_count', ...optionalColumns.map(([c]) => c), 'sql'];
+  // is written one entry after another, so while statements.csv streams into the zip, statements.jsonl
+  // and the recordings are compressed (zlib's thread pool) into two temp files next to the pack (0600,
+  // removed at the end), then copied in as they are.
+  const level = opts.level ?? 6;
+  const lines = new StatementLines(statementColumns);
   let maskedValues = 0;
-  const jsonSpool = new Spool(`${opts.file}.statements.tmp`);
-  const recSpool = new Spool(`${opts.file}.recordings.tmp`);
+  const jsonSpool = new DeflateSpool(`${opts.file}.statements.tmp`, level);
+  const recSpool = new DeflateSpool(`${opts.file}.recordings.tmp`, level);
   spools.push(jsonSpool, recSpool);
-  /** Where each session's recording lies in the spool, in session order (SSH sessions have no range). */
-  const recordings: { id: string; protocol: string; offset: number; length: number }[] = [];
+  /** Each session's recording in the spool, in session order (SSH sessions have none). */
+  const recordings: { id: string; protocol: string; spooled: SpooledEntry | null }[] = [];
+  let statementsJsonl: SpooledEntry;
   {
     const csv = writer.entry('statements.csv');
-    csv.write(csvRow(statementHeader));
+    csv.write(lines.csvHeader());
+    jsonSpool.begin();
     let n = 0;
     let errors = 0;
+    const pageRows = Math.max(page, 1);
     for await (const sessionRows of sessions()) {
       for (const se of sessionRows) {
         const a = agentOf(se.agent_name);
-        const rec = { id: se.id, protocol: se.protocol, offset: recSpool.size, length: 0 };
-        recordings.push(rec);
-        for await (const rows of statementsOf(se.id)) {
-          let json = '';
-          let lines = '';
-          for (const s of rows) {
-            const startedAt = iso(s.started_at);
-            csv.write(
-              csvRow([se.id, s.seq, se.agent_name, se.connection_name, s.protocol, startedAt, s.duration_ms, s.command_tag, s.rows, s.error_code, s.param_count, ...optionalColumns.map(([c]) => s[c] as CsvCell), s.sql]),
-            );
-            const o: Record<string, unknown> = {
-              sessionId: se.id,
-              seq: s.seq,
-              agentName: se.agent_name,
-              connectionName: se.connection_name,
-              protocol: s.protocol,
-              startedAt,
-              durationMs: s.duration_ms,
-              commandTag: s.command_tag,
-              rows: s.rows,
-              errorCode: s.error_code,
-              paramCount: s.param_count,
-              sql: s.sql,
-            };
-            for (const [c, j] of optionalColumns) o[j] = s[c] ?? null;
-            if (hasPreview) o.resultPreview = s.result_preview ?? null;
-            json += JSON.stringify(o) + '\n';
+        const recorded = se.protocol === 'postgres';
+        if (recorded) recSpool.begin();
+        lines.session(se.id, se.agent_name, se.connection_name);
+        let statements = 0;
+        let blocked = 0;
+        let failed = 0;
+        let masked = 0;
+        let afterSeq = 0;
+        for (;;) {
+          const rows = repo.statementRows(se.id, afterSeq, pageRows, STATEMENT_ROW_COLUMNS);
+          if (!rows.length) break;
+          let day = '';
+          let dayCount = 0;
+          for (const r of rows) {
+            lines.format(r);
+            // Each line straight into its file's UTF-8 buffer (no page-sized strings to join).
+            csv.write(lines.csv);
+            jsonSpool.write(lines.json);
             // Exactly the lines the session digest hashes: the file's SHA-256 is the digest chained at its end.
-            if (se.protocol === 'postgres') lines += sessionDigestLine(statementRecord(s));
-            const cmd = commandOf(s);
-            a.commands[cmd] = (a.commands[cmd] ?? 0) + 1;
-            a.statements++;
-            if (s.error_code !== null) {
-              a.errors++;
-              errors++;
+            if (recorded) recSpool.write(lines.digest);
+            a.commands[lines.command] = (a.commands[lines.command] ?? 0) + 1;
+            if (r[STATEMENT_ROW.errorCode] !== null) failed++;
+            if (r[STATEMENT_ROW.policyAction] === 'block') blocked++;
+            const mv = r[STATEMENT_ROW.maskedValues];
+            if (typeof mv === 'number') masked += mv;
+            if (lines.day !== day) {
+              if (dayCount) dayOf(day).statements += dayCount;
+              day = lines.day;
+              dayCount = 0;
             }
-            if (s.policy_action === 'block') a.blocked++;
-            if (typeof s.masked_values === 'number') {
-              a.maskedValues += s.masked_values;
-              maskedValues += s.masked_values;
-            }
-            dayOf(startedAt ?? s.started_at).statements++;
+            dayCount++;
           }
-          jsonSpool.write(json);
-          rec.length += recSpool.write(lines);
+          if (dayCount) dayOf(day).statements += dayCount;
+          statements += rows.length;
           n += rows.length;
+          afterSeq = rows[rows.length - 1][STATEMENT_ROW.seq] as number;
           progress('statements', n, totals.statements);
+          await writer.drained();
           await jsonSpool.drained();
           await recSpool.drained();
+          if (rows.length < pageRows) break;
         }
+        a.statements += statements;
+        a.errors += failed;
+        a.blocked += blocked;
+        a.maskedValues += masked;
+        errors += failed;
+        maskedValues += masked;
+        recordings.push({ id: se.id, protocol: se.protocol, spooled: recorded ? recSpool.end() : null });
       }
     }
     csv.end();
+    statementsJsonl = jsonSpool.end();
     counts.statements = n;
     counts.statementErrors = errors;
     counts.maskedValues = maskedValues;
   }
-  {
-    await jsonSpool.close();
-    const jsonl = writer.entry('statements.jsonl');
-    for await (const chunk of jsonSpool.read(0, jsonSpool.size)) {
-      jsonl.write(chunk);
-      await writer.drained();
-    }
-    jsonl.end();
-  }
+  await jsonSpool.close();
+  await writer.addCompressed('statements.jsonl', statementsJsonl, jsonSpool.read(statementsJsonl));
   {
     await recSpool.close();
     let files = 0;
@@ -348,11 +297,8 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
         }
         continue;
       }
-      if (se.protocol !== 'postgres') continue;
-      const entry = writer.entry(recordingPath(se.id));
-      for await (const chunk of recSpool.read(se.offset, se.length)) entry.write(chunk);
-      entry.end();
-      await writer.drained();
+      if (!se.spooled) continue;
+      await writer.addCompressed(recordingPath(se.id), se.spooled, recSpool.read(se.spooled));
       files++;
       if (files % 100 === 0) progress('recordings', files, recordings.length);
     }

@@ -2,6 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
 import { createDeflateRaw, crc32, deflateRawSync, type DeflateRaw } from 'node:zlib';
 import { Zip, type ZipInputFile } from 'fflate';
+import { Utf8Chunks } from './utf8-chunks';
 
 /** A file written into the pack: its path in the zip, SHA-256 (hex) and size of its content. */
 export interface PackedFile {
@@ -10,8 +11,8 @@ export interface PackedFile {
   bytes: number;
 }
 
-/** Text is gathered up to this size before it is hashed and handed to the compressor. */
-const FLUSH_BYTES = 256 * 1024;
+/** Text is gathered (as UTF-8) up to this size before it is hashed and handed to the compressor. */
+const FLUSH_BYTES = 1 << 20;
 
 /**
  * Streams a zip to a file with fflate's streaming Zip + ZipDeflate, one entry at a time, hashing each
@@ -25,7 +26,9 @@ export class PackWriter {
   private failure: Error | null = null;
   private open: PackEntry | null = null;
   private finished: Promise<void> | null = null;
-  private lastInput: NativeDeflateInput | null = null;
+  private lastInput: { finished: Promise<void> } | null = null;
+  /** Text of the open entry, gathered as UTF-8 (one entry is open at a time). */
+  private readonly text = new Utf8Chunks(FLUSH_BYTES, (chunk) => this.open!.chunk(chunk));
 
   constructor(
     private readonly file: string,
@@ -58,7 +61,7 @@ export class PackWriter {
     const input = new NativeDeflateInput(path, this.opts.level ?? 6, this.opts.mtime, (err) => (this.failure ??= err));
     this.zip.add(input);
     this.lastInput = input;
-    const entry = new PackEntry(path, input, (f) => {
+    const entry = new PackEntry(path, input, this.text, (f) => {
       this.files.push(f);
       this.open = null;
     });
@@ -72,6 +75,27 @@ export class PackWriter {
     e.write(content);
     const f = e.end();
     await this.drained();
+    return f;
+  }
+
+  /**
+   * Copy an entry compressed ahead of time (raw DEFLATE, with its CRC-32, size and SHA-256 known) into
+   * the zip as it is: no second compression, no second hash.
+   */
+  async addCompressed(path: string, e: { crc: number; bytes: number; sha256: string }, data: AsyncIterable<Uint8Array>): Promise<PackedFile> {
+    this.check();
+    if (this.open) throw new Error(`${this.open.path} is still being written`);
+    const input = new CompressedInput(path, this.opts.mtime, e.crc, e.bytes);
+    this.zip.add(input);
+    this.lastInput = input;
+    for await (const chunk of data) {
+      input.push(chunk);
+      if (this.out.writableNeedDrain) await this.drained();
+    }
+    input.end();
+    this.check();
+    const f = { path, sha256: e.sha256, bytes: e.bytes };
+    this.files.push(f);
     return f;
   }
 
@@ -116,50 +140,49 @@ export class PackWriter {
 /** One entry being written: text or bytes in, hashed and compressed in chunks. */
 export class PackEntry {
   private readonly hash: Hash = createHash('sha256');
-  private parts: (string | Uint8Array)[] = [];
-  private pending = 0;
   private bytes = 0;
 
   constructor(
     readonly path: string,
     readonly input: NativeDeflateInput,
+    private readonly text: Utf8Chunks,
     private readonly onEnd: (f: PackedFile) => void,
   ) {}
 
   /** Append content (UTF-8 for text). */
   write(content: string | Uint8Array): void {
-    this.parts.push(content);
-    this.pending += content.length;
-    if (this.pending >= FLUSH_BYTES) this.flush();
+    if (typeof content === 'string') return this.text.write(content);
+    this.text.flush();
+    this.chunk(Buffer.from(content.buffer, content.byteOffset, content.byteLength));
+  }
+
+  /** A filled buffer of this entry (from the writer's shared text buffer, or bytes written): hashed, counted, compressed. */
+  chunk(data: Buffer): void {
+    this.hash.update(data);
+    this.bytes += data.length;
+    this.input.push(data);
   }
 
   /** Finish the entry; returns its hash and size. */
   end(): PackedFile {
-    this.input.end(this.flush(true));
+    let last: Buffer | null = null;
+    if (this.input.streaming) this.text.flush();
+    else {
+      // Compressed synchronously below: the shared buffer can be reused afterwards.
+      last = this.text.take();
+      this.hash.update(last);
+      this.bytes += last.length;
+    }
+    this.input.end(last);
     const f = { path: this.path, sha256: this.hash.digest('hex'), bytes: this.bytes };
     this.onEnd(f);
     return f;
-  }
-
-  /** Hash the gathered content and hand it on; at the end, return it instead (the input ends with it). */
-  private flush(final = false): Buffer | null {
-    if (!this.parts.length) return null;
-    const chunk = this.parts.every((p) => typeof p === 'string')
-      ? Buffer.from(this.parts.join(''), 'utf8')
-      : Buffer.concat(this.parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
-    this.parts = [];
-    this.pending = 0;
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    if (final) return chunk;
-    this.input.push(chunk);
-    return null;
   }
 }
 
 /**
  * A zip entry for fflate's streaming Zip whose DEFLATE runs in Node's zlib instead of fflate's JavaScript
- * deflater. An entry that ends before its first 256 KiB (a session's recording, most files) is compressed
+ * deflater. An entry that ends before its first 1 MiB (most files) is compressed
  * in one synchronous call, with no stream and no zlib state left for the garbage collector; a bigger one
  * streams through a zlib DeflateRaw, which works in libuv's thread pool while the export builds the next
  * chunk on the JavaScript thread. fflate's Zip writes the headers, data descriptor (CRC-32 and sizes
@@ -210,12 +233,17 @@ class NativeDeflateInput implements ZipInputFile {
     this.stream().write(chunk);
   }
 
+  /** Whether the entry is being streamed through zlib (its chunks must not be reused). */
+  get streaming(): boolean {
+    return this.z !== null;
+  }
+
   /** The last chunk (or null), then the end of the entry. */
   end(last: Buffer | null): void {
-    if (last) {
+    if (last?.length) {
       this.crc = crc32(last, this.crc);
       this.size += last.length;
-    }
+    } else last = null;
     if (this.z) {
       this.z.end(last ?? undefined);
       return;
@@ -236,5 +264,28 @@ class NativeDeflateInput implements ZipInputFile {
 
   terminate(): void {
     this.z?.destroy();
+  }
+}
+
+/** A zip entry whose raw DEFLATE data was made elsewhere (a spool): handed to fflate's Zip as it is. */
+class CompressedInput implements ZipInputFile {
+  readonly compression = 8;
+  readonly flag = 0;
+  ondata!: ZipInputFile['ondata'];
+  readonly finished: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly filename: string,
+    readonly mtime: Date,
+    readonly crc: number,
+    readonly size: number,
+  ) {}
+
+  push(chunk: Uint8Array): void {
+    (this.ondata as (err: null, data: Uint8Array, final: boolean) => void)(null, chunk, false);
+  }
+
+  end(): void {
+    (this.ondata as (err: null, data: Uint8Array, final: boolean) => void)(null, new Uint8Array(0), true);
   }
 }

@@ -70,6 +70,7 @@ export interface EvidenceAuditRow {
  */
 export class SqliteEvidenceRepo {
   private readonly prepared = new Map<string, Statement>();
+  private readonly rowQueries = new Map<readonly string[], Statement>();
 
   constructor(private readonly db: Db) {}
 
@@ -127,6 +128,22 @@ export class SqliteEvidenceRepo {
   /** One page of a session's statements in order, after sequence number `afterSeq`. */
   statementPage(sessionId: string, afterSeq: number, limit: number): EvidenceStatementRow[] {
     return this.q('SELECT * FROM statements WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(sessionId, afterSeq, limit) as EvidenceStatementRow[];
+  }
+
+  /**
+   * One page of a session's statements in order, after sequence number `afterSeq`, as arrays of the
+   * given columns (in that order; a column this store lacks reads as NULL). No object per row: the
+   * exporter reads every statement of a period through here.
+   */
+  statementRows(sessionId: string, afterSeq: number, limit: number, columns: readonly string[]): unknown[][] {
+    let st = this.rowQueries.get(columns);
+    if (!st) {
+      const have = new Set(this.columns('statements'));
+      const list = columns.map((c) => (have.has(c) ? `"${c}"` : `NULL AS "${c}"`)).join(', ');
+      st = this.db.prepare(`SELECT ${list} FROM statements WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?`).raw(true);
+      this.rowQueries.set(columns, st);
+    }
+    return st.all(sessionId, afterSeq, limit) as unknown[][];
   }
 
   /**
