@@ -323,6 +323,12 @@ describe('destructive preset: role changes and code that runs unseen', () => {
 
 describe('masking by table.column is enforced on statements too (no laundering)', () => {
   const policy = compile('version: 1\nmasking:\n  - { name: names, columns: [customers.name], strategy: redact }\n  - { name: by-name, columns: [email], strategy: redact }\n');
+  it('a column pattern for every table ("*.email") is a name pattern: it protects no table', () => {
+    const wide = compile('version: 1\nmasking:\n  - { name: w, columns: ["*.email", "public.*.ssn"], strategy: redact }\n');
+    expect(policyAppliesToSql(wide, BOT)).toBe(false);
+    expect(decideSql(wide, BOT, 'INSERT INTO a SELECT * FROM b').action).toBe('allow');
+  });
+
   it('applies to SQL (parsed, fail closed) as soon as a table.column masking rule applies', () => {
     expect(policyAppliesToSql(policy, BOT)).toBe(true);
     expect(policyAppliesToSql(compile('version: 1\nmasking:\n  - { name: d, detectors: [email] }\n'), BOT)).toBe(false);

@@ -162,7 +162,11 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
     }),
     masking: policy.masking.map((rule) => {
       // "customers.name" protects table customers (any schema); "public.customers.email" public.customers.
-      const tables = (rule.columns ?? []).filter((c) => c.includes('.')).map((c) => c.slice(0, c.lastIndexOf('.')));
+      // "*.email" names a column in every table: a name pattern, not a protected table.
+      const tables = (rule.columns ?? [])
+        .filter((c) => c.includes('.'))
+        .map((c) => c.slice(0, c.lastIndexOf('.')))
+        .filter((t) => t.slice(t.lastIndexOf('.') + 1) !== '*');
       return { rule, scope: compileScope(rule.scope), tables: tables.length ? qualifiedMatcher(tables) : null };
     }),
   };
