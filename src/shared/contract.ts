@@ -403,6 +403,13 @@ export const commands = {
     output: z.object({ agent: AgentDto, secret: z.string() }),
   },
   'agents.remove': { input: z.object({ name: z.string() }).strict(), output: z.object({ removed: z.boolean() }) },
+  /** Change an agent's tags, or disable it (refused at login; its open sessions are ended) or enable it again. */
+  'agents.update': {
+    input: z.object({ name: z.string(), tags: TagsSchema.optional(), disabled: z.boolean().optional() }).strict(),
+    output: AgentDto,
+  },
+  /** Give an agent a new secret, returned once; the old one stops working and the agent's open sessions end. */
+  'agents.rotate': { input: z.object({ name: z.string() }).strict(), output: z.object({ agent: AgentDto, secret: z.string(), sessionsClosed: z.number() }) },
 
   'grants.list': {
     input: z.object({ agent: z.string().optional(), connection: z.string().optional(), includeInactive: z.boolean().default(false) }).strict(),

@@ -6,7 +6,7 @@ import { createScramVerifier } from '../identity/scram';
 import { parsePublicKey } from '../ssh/ssh-key-format';
 import type { ApiDeps, Handlers } from './api-types';
 
-type Names = 'agents.list' | 'agents.add' | 'agents.remove';
+type Names = 'agents.list' | 'agents.add' | 'agents.remove' | 'agents.update' | 'agents.rotate';
 
 /** agents.*: identities for AI agents. The secret is returned once; only a SCRAM verifier is kept. */
 export function agentCommands(deps: ApiDeps): Handlers<Names> {
@@ -25,6 +25,33 @@ export function agentCommands(deps: ApiDeps): Handlers<Names> {
       });
       audit.append({ kind: 'agent.added', actor: ctx.actor, agentName: rec.name, detail: { tags: rec.tags, ...(sshKey ? { sshKey: sshKey.fingerprint } : {}) } });
       return { agent: agentToDto(rec), secret };
+    },
+
+    'agents.update': (input, ctx) => {
+      const a = store.agents.getByName(input.name);
+      if (!a) throw notFound('agent', input.name);
+      const patch = { ...(input.tags !== undefined ? { tags: input.tags } : {}), ...(input.disabled !== undefined ? { disabled: input.disabled } : {}) };
+      const updated = store.agents.update(a.id, patch);
+      // A disabled agent is refused at its next login; what it has open now ends too.
+      const closed = input.disabled && !a.disabled ? deps.runtime.closeSessions({ agentId: a.id }, 'agent_disabled') : 0;
+      audit.append({
+        kind: input.disabled === undefined || input.disabled === a.disabled ? 'agent.updated' : input.disabled ? 'agent.disabled' : 'agent.enabled',
+        actor: ctx.actor,
+        agentName: a.name,
+        detail: { before: { tags: a.tags, disabled: a.disabled }, after: { tags: updated.tags, disabled: updated.disabled }, ...(closed ? { sessionsClosed: closed } : {}) },
+      });
+      return agentToDto(updated);
+    },
+
+    'agents.rotate': (input, ctx) => {
+      const a = store.agents.getByName(input.name);
+      if (!a) throw notFound('agent', input.name);
+      const secret = generateAgentSecret();
+      const updated = store.agents.update(a.id, { secretVerifier: createScramVerifier(secret) });
+      // Sessions opened with the old secret end with it (a rotation usually follows a leak).
+      const closed = deps.runtime.closeSessions({ agentId: a.id }, 'secret_rotated');
+      audit.append({ kind: 'agent.secret_rotated', actor: ctx.actor, agentName: a.name, detail: { sessionsClosed: closed } });
+      return { agent: agentToDto(updated), secret, sessionsClosed: closed };
     },
 
     'agents.remove': (input, ctx) => {

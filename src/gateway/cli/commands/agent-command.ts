@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { CliError, collect, printJson, printTable } from '../cli-io';
 import { withClient, type CommonOptions } from './with-client';
 
-/** `gatehouse agent add|list|remove`. */
+/** `gatehouse agent add|list|remove|rotate|disable|enable|tags`. */
 export function registerAgentCommands(program: Command): void {
   const cmd = program.command('agent').description('identities for AI agents and bots');
 
@@ -57,6 +57,56 @@ export function registerAgentCommands(program: Command): void {
           ['disabled', 'disabled'],
           ['createdAt', 'created'],
         ]);
+      }),
+    );
+
+  cmd
+    .command('rotate <name>')
+    .description('give an agent a new secret (printed once); the old one stops working and its open sessions end')
+    .option('--data-dir <dir>', 'data directory')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: CommonOptions) =>
+      withClient(o, async ({ client }) => {
+        const r = await client.call('agents.rotate', { name });
+        if (o.json) return printJson(r);
+        process.stdout.write(
+          [
+            `agent "${r.agent.name}": new secret (shown once; the old one no longer works${r.sessionsClosed ? `, ${r.sessionsClosed} open session(s) ended` : ''}):`,
+            `  ${r.secret}`,
+            '',
+          ].join('\n'),
+        );
+      }),
+    );
+
+  for (const [verb, disabled] of [
+    ['disable', true],
+    ['enable', false],
+  ] as const) {
+    cmd
+      .command(`${verb} <name>`)
+      .description(disabled ? 'refuse the agent at login (its open sessions end) until enabled again' : 'let a disabled agent log in again')
+      .option('--data-dir <dir>', 'data directory')
+      .option('--json', 'print JSON')
+      .action(async (name: string, o: CommonOptions) =>
+        withClient(o, async ({ client }) => {
+          const r = await client.call('agents.update', { name, disabled });
+          if (o.json) printJson(r);
+          else process.stdout.write(`agent "${name}" ${disabled ? 'disabled' : 'enabled'}\n`);
+        }),
+      );
+  }
+
+  cmd
+    .command('tags <name> [tags...]')
+    .description("replace an agent's tags (none given: remove them all)")
+    .option('--data-dir <dir>', 'data directory')
+    .option('--json', 'print JSON')
+    .action(async (name: string, tags: string[], o: CommonOptions) =>
+      withClient(o, async ({ client }) => {
+        const r = await client.call('agents.update', { name, tags });
+        if (o.json) printJson(r);
+        else process.stdout.write(`agent "${name}" tags: ${r.tags.join(', ') || '(none)'}\n`);
       }),
     );
 
