@@ -39,6 +39,9 @@ export interface PackVerification {
 
 /** Small files read whole (manifest, signature, sums); bigger ones only as streams. */
 const SMALL_LIMIT = 64 * 1024 * 1024;
+/** Entries over this compressed size are checked concurrently with the rest, this many at a time. */
+const BIG_ENTRY = 1 << 20;
+const PARALLEL_BIG = 2;
 
 /** Turn `--public-key` (base64 SPKI DER, or PEM text) into base64 SPKI DER; throws when it isn't a key. */
 export function normalizePublicKey(text: string): string {
@@ -138,14 +141,17 @@ async function check(zip: ZipFile, opts: { publicKey?: string }, problems: strin
   for (const e of entries) if (e.name !== MANIFEST && e.name !== SIGNATURE && !listed.has(e.name)) problems.push(`${e.name}: not listed in the manifest (added to the pack)`);
   const expectedSums = sumsFile(manifest.files.filter((f) => f.path !== SUMS));
 
-  // 3. Every listed file's hash, streamed; the chain and its companions parsed on the way.
-  const chain = new ChainCheck(manifest, problems);
+  // 3. Every listed file's hash, streamed; the chain and its companions parsed on the way. Big entries
+  // (statements, the chain) are checked a few at a time alongside the small ones (recordings): their
+  // inflating runs in zlib's thread pool while this thread hashes. Problems are reported in zip order.
+  const chainProblems: string[] = [];
+  const chain = new ChainCheck(manifest, chainProblems);
   const fileHashes = new Map<string, string>();
   const smallText = new Map<string, string>();
-  for (const e of entries) {
-    const f = listed.get(e.name);
-    if (!f) continue;
-    summary.files++;
+  const entryProblems = new Map<ZipEntry, string[]>();
+  const checkEntry = async (e: ZipEntry, f: PackManifest['files'][number]): Promise<void> => {
+    const out: string[] = [];
+    entryProblems.set(e, out);
     const hash = createHash('sha256');
     let bytes = 0;
     const keepText = e.name === SUMS || e.name === CHECKPOINTS || e.name === REVIEWS;
@@ -160,16 +166,43 @@ async function check(zip: ZipFile, opts: { publicKey?: string }, problems: strin
       }
       lines?.end();
     } catch (err) {
-      problems.push(`${e.name}: ${err instanceof ZipFormatError ? err.message.replace(`${e.name}: `, '') : 'cannot be decompressed (damaged data)'}`);
-      continue;
+      if (lines) out.push(...chainProblems.splice(0));
+      out.push(`${e.name}: ${err instanceof ZipFormatError ? err.message.replace(`${e.name}: `, '') : 'cannot be decompressed (damaged data)'}`);
+      return;
     }
+    if (lines) out.push(...chainProblems.splice(0));
     const digest = hash.digest('hex');
     fileHashes.set(e.name, digest);
-    if (digest !== f.sha256 || bytes !== f.bytes) problems.push(`${e.name}: SHA-256 mismatch (the manifest says ${f.sha256}, the file has ${digest})`);
+    if (digest !== f.sha256 || bytes !== f.bytes) out.push(`${e.name}: SHA-256 mismatch (the manifest says ${f.sha256}, the file has ${digest})`);
     if (keepText) smallText.set(e.name, Buffer.concat(parts).toString('utf8'));
+  };
+  const big: Promise<void>[] = [];
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  for (const e of entries) {
+    const f = listed.get(e.name);
+    if (!f) continue;
+    summary.files++;
+    if (e.compressedSize <= BIG_ENTRY) {
+      await checkEntry(e, f);
+      continue;
+    }
+    while (running >= PARALLEL_BIG) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    big.push(
+      checkEntry(e, f).finally(() => {
+        running--;
+        waiting.shift()?.();
+      }),
+    );
   }
+  await Promise.all(big);
+  for (const e of entries) problems.push(...(entryProblems.get(e) ?? []));
   if (smallText.has(SUMS) && smallText.get(SUMS) !== expectedSums) problems.push(`${SUMS}: does not list exactly the manifest's files and hashes`);
-  if (listed.has(CHAIN) && fileHashes.has(CHAIN)) chain.finish();
+  if (listed.has(CHAIN) && fileHashes.has(CHAIN)) {
+    chain.finish();
+    problems.push(...chainProblems.splice(0));
+  }
   summary.auditEvents = chain.count;
 
   // 4. Checkpoints: signed by the pack's key, over hashes the segment has.

@@ -71,40 +71,66 @@ export async function readZipDirectory(file: string): Promise<ZipEntry[]> {
 
 /** Entries up to this compressed size are read in one piece and inflated synchronously. */
 const SMALL_ENTRY = 1 << 20;
+/** Small entries and local headers are served from windows of the file this big (a pack's entries are read in order). */
+const READ_WINDOW = 4 << 20;
 
 /**
- * An open zip: its directory and its entries' contents. Small entries are read with one positioned read
- * on the shared file handle (a pack has an entry per recorded session: thousands of them); big ones are
- * streamed through zlib.
+ * An open zip: its directory and its entries' contents. Local headers and small entries are read from a
+ * window of the file (a pack has an entry per recorded session, thousands of them, read one after
+ * another: one read per window instead of three per entry); big ones are streamed through zlib.
  */
 export class ZipFile {
+  private window: Buffer | null = null;
+  private windowStart = 0;
+
   private constructor(
     private readonly file: string,
     private readonly fh: fs.FileHandle,
+    private readonly size: number,
     readonly entries: ZipEntry[],
   ) {}
 
   static async open(file: string): Promise<ZipFile> {
     const entries = await readZipDirectory(file);
-    return new ZipFile(file, await fs.open(file, 'r'), entries);
+    const fh = await fs.open(file, 'r');
+    try {
+      return new ZipFile(file, fh, (await fh.stat()).size, entries);
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+  }
+
+  /** `length` bytes at `pos` (fewer at the end of the file), from the window when it holds them. */
+  private async bytes(pos: number, length: number): Promise<Buffer> {
+    const w = this.window;
+    if (w && pos >= this.windowStart && pos + length <= this.windowStart + w.length) return w.subarray(pos - this.windowStart, pos - this.windowStart + length);
+    if (length > READ_WINDOW / 2) {
+      const buf = Buffer.allocUnsafe(Math.max(0, Math.min(length, this.size - pos)));
+      const { bytesRead } = await this.fh.read(buf, 0, buf.length, pos);
+      return buf.subarray(0, bytesRead);
+    }
+    // A fresh buffer per window: what was handed out of the last one may still be in use.
+    const buf = Buffer.allocUnsafe(Math.max(0, Math.min(READ_WINDOW, this.size - pos)));
+    const { bytesRead } = await this.fh.read(buf, 0, buf.length, pos);
+    this.window = buf.subarray(0, bytesRead);
+    this.windowStart = pos;
+    return this.window.subarray(0, Math.min(length, bytesRead));
   }
 
   /** The content of one entry, chunk by chunk. The local header must name the same file as the directory. */
   async *read(entry: ZipEntry): AsyncGenerator<Buffer> {
     if (entry.method !== 0 && entry.method !== 8) throw new ZipFormatError(`${entry.name}: unsupported compression method ${entry.method}`);
-    const local = Buffer.alloc(30);
-    await this.fh.read(local, 0, 30, entry.localHeaderOffset);
-    if (local.readUInt32LE(0) !== LOCAL_SIG) throw new ZipFormatError(`${entry.name}: local file header is damaged`);
+    const local = await this.bytes(entry.localHeaderOffset, 30);
+    if (local.length < 30 || local.readUInt32LE(0) !== LOCAL_SIG) throw new ZipFormatError(`${entry.name}: local file header is damaged`);
     const nameLen = local.readUInt16LE(26);
     const extraLen = local.readUInt16LE(28);
-    const name = Buffer.alloc(nameLen);
-    await this.fh.read(name, 0, nameLen, entry.localHeaderOffset + 30);
+    const name = await this.bytes(entry.localHeaderOffset + 30, nameLen);
     if (name.toString('utf8') !== entry.name) throw new ZipFormatError(`${entry.name}: local file header names another file`);
     const start = entry.localHeaderOffset + 30 + nameLen + extraLen;
     if (entry.compressedSize <= SMALL_ENTRY) {
-      const raw = Buffer.alloc(entry.compressedSize);
-      const { bytesRead } = await this.fh.read(raw, 0, raw.length, start);
-      if (bytesRead !== raw.length) throw new ZipFormatError(`${entry.name}: truncated`);
+      const raw = await this.bytes(start, entry.compressedSize);
+      if (raw.length !== entry.compressedSize) throw new ZipFormatError(`${entry.name}: truncated`);
       yield entry.method === 0 ? raw : inflateRawSync(raw);
       return;
     }
