@@ -261,7 +261,7 @@ async function startGatehouse(pg, opts = {}) {
     writeFileSync(file, opts.policy);
     gh(['policy', 'apply', file]);
   }
-  return { name: opts.name ?? 'gatehouse', port, user: 'bench-agent', db: 'bench', password: secret, version };
+  return { name: opts.name ?? 'gatehouse', port, user: 'bench-agent', db: 'bench', password: secret, version, pid: child.pid };
 }
 
 /** One line saying why a command or step failed: the error line of its stderr, else the error's message. */
@@ -310,6 +310,16 @@ function pgbench(target, mode, clients, seconds) {
   });
 }
 
+/** User + system CPU seconds a process has used so far (Linux /proc), or null. */
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return null;
+  }
+}
+
 // ---- report -------------------------------------------------------------------------------------------
 
 function machine() {
@@ -334,15 +344,16 @@ function table(rows, targets, context) {
   const lines = [
     context,
     '',
-    `| mode | clients | ${direct} tps | ${bouncer} tps | ${gate} tps | ${policed} tps | ${direct} ms | ${bouncer} ms | ${gate} ms | ${policed} ms | gatehouse/direct tps | gatehouse/pgbouncer tps | gatehouse − pgbouncer ms | policy/no policy tps |`,
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| mode | clients | ${direct} tps | ${bouncer} tps | ${gate} tps | ${policed} tps | ${direct} ms | ${bouncer} ms | ${gate} ms | ${policed} ms | gatehouse/direct tps | gatehouse/pgbouncer tps | gatehouse − pgbouncer ms | policy/no policy tps | ${gate} CPU µs/stmt | ${policed} CPU µs/stmt |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
     const [d, b, g, p] = [r[direct], r[bouncer], r[gate], r[policed]];
     const tps = (x) => cell(x, (v) => f0(v.tps));
     const lat = (x) => (x && !x.error ? f3(x.lat) : 'n/a');
+    const cpu = (x) => (x && !x.error && x.cpuUs !== undefined ? f0(x.cpuUs) : 'n/a');
     lines.push(
-      `| ${r.mode} | ${r.clients} | ${tps(d)} | ${tps(b)} | ${tps(g)} | ${tps(p)} | ${lat(d)} | ${lat(b)} | ${lat(g)} | ${lat(p)} | ${ratio(g, d, (x, y) => (x.tps / y.tps).toFixed(2))} | ${ratio(g, b, (x, y) => (x.tps / y.tps).toFixed(2))} | ${ratio(g, b, (x, y) => signed(x.lat - y.lat))} | ${ratio(p, g, (x, y) => (x.tps / y.tps).toFixed(2))} |`,
+      `| ${r.mode} | ${r.clients} | ${tps(d)} | ${tps(b)} | ${tps(g)} | ${tps(p)} | ${lat(d)} | ${lat(b)} | ${lat(g)} | ${lat(p)} | ${ratio(g, d, (x, y) => (x.tps / y.tps).toFixed(2))} | ${ratio(g, b, (x, y) => (x.tps / y.tps).toFixed(2))} | ${ratio(g, b, (x, y) => signed(x.lat - y.lat))} | ${ratio(p, g, (x, y) => (x.tps / y.tps).toFixed(2))} | ${cpu(g)} | ${cpu(p)} |`,
     );
   }
   for (const t of targets) if (t.error) lines.push('', `${t.name}: n/a: ${t.error}`);
@@ -411,7 +422,12 @@ async function main() {
       const row = { mode, clients };
       // Interleaved per configuration, so drift (other load, thermal, caches) hits all three alike.
       for (const t of live) {
+        const cpu0 = t.pid ? cpuSeconds(t.pid) : null;
         row[t.name] = await pgbench(t, mode, clients, SECONDS);
+        // Gateway CPU per statement: what Gatehouse itself spends, which machine load barely changes.
+        const r0 = row[t.name];
+        const cpu1 = t.pid ? cpuSeconds(t.pid) : null;
+        if (cpu0 !== null && cpu1 !== null && r0 && !r0.error) r0.cpuUs = ((cpu1 - cpu0) * 1e6) / (r0.tps * SECONDS);
         if (cleaning) return; // interrupted: no table from a cut-short run
         const r = row[t.name];
         log(`${mode.padEnd(8)} c=${clients} ${t.name.padEnd(9)} ${r.error ? `n/a: ${r.error}` : `${f0(r.tps).padStart(7)} tps  ${f3(r.lat)} ms`}`);
