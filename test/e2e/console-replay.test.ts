@@ -33,6 +33,7 @@ let dir: string;
 let dataDir: string;
 let sshSessionId: string;
 let pgSessionId: string;
+let pgSecret: string;
 let events: PlayerEvent[];
 const seekTimes: number[] = [];
 
@@ -130,6 +131,7 @@ beforeAll(async () => {
   await run(['connection', 'add', 'shop', '--host', db.host, '--port', String(db.port), '--database', 'app', '--user', db.users.scram.user, '--password-stdin'], db.users.scram.password);
   await run(['agent', 'add', 'ops-bot', '--ssh-key', key.publicFile]);
   const secret = JSON.parse(await run(['agent', 'add', 'report-bot', '--json'])).secret as string;
+  pgSecret = secret;
   await run(['grant', 'add', '--agent', 'ops-bot', '--connection', 'web']);
   await run(['grant', 'add', '--agent', 'report-bot', '--connection', 'shop']);
 
@@ -290,5 +292,68 @@ describe('session replay in Chromium', () => {
     await expect.poll(() => linked.locator('tr.current').getAttribute('data-statement')).toBe(String(seqs[4]));
     expect((await linked.locator('tr.current td.sql').textContent())?.trim()).toBe('select 5 as step');
     await linked.close();
+  });
+
+  it('overview draws the activity chart over its table; settings show what clients pin; an agent secret is rotated and the agent disabled in the UI', async () => {
+    const page = await browser.newPage();
+    const consoleErrors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    await signIn(page, '#/overview');
+    await page.getByRole('table', { name: 'Activity per hour' }).waitFor();
+    const chart = page.locator('.chart-host canvas');
+    await chart.waitFor();
+    expect((await chart.boundingBox())!.height).toBeGreaterThan(100);
+    expect(await page.locator('.chart-host .u-legend').textContent()).toContain('report-bot');
+    await page.getByRole('radio', { name: 'Sessions' }).click();
+    expect(await page.getByRole('radio', { name: 'Sessions' }).getAttribute('aria-checked')).toBe('true');
+    await page.screenshot({ path: path.join(shots, 'overview.png') });
+
+    await page.goto(`${serve.consoleUrl}#/settings`);
+    const out = serve.output();
+    const tlsFingerprint = /tls sha256 (\S+)/.exec(out)![1];
+    const sshFingerprint = /ssh host key (SHA256:\S+)/.exec(out)![1];
+    await page.locator('[data-fingerprint="tls"]').waitFor();
+    expect((await page.locator('[data-fingerprint="tls"]').textContent())?.trim()).toBe(tlsFingerprint);
+    expect((await page.locator('[data-fingerprint="ssh"]').textContent())?.trim()).toBe(sshFingerprint);
+    expect((await page.locator('[data-path="data-dir"]').textContent())?.trim()).toBe(dataDir);
+    const settingsText = await page.locator('section.settings').textContent();
+    expect(settingsText).toContain(`127.0.0.1:${serve.pgPort}`);
+    expect(settingsText).toMatch(/\d+ days left/);
+    expect(settingsText).toContain('not built yet');
+    await page.screenshot({ path: path.join(shots, 'settings.png') });
+
+    const login = async (password: string) => {
+      const c = new pg.Client({ host: '127.0.0.1', port: serve.pgPort, database: 'shop', user: 'report-bot', password });
+      c.on('error', () => {});
+      try {
+        await c.connect();
+        await c.query('select 1');
+        return 'ok';
+      } catch (err) {
+        return (err as { code?: string }).code ?? 'error';
+      } finally {
+        await c.end().catch(() => {});
+      }
+    };
+    expect(await login(pgSecret)).toBe('ok');
+    await page.goto(`${serve.consoleUrl}#/agents`);
+    await page.locator('[data-agent="report-bot"]').click();
+    await page.getByRole('button', { name: 'Rotate secret…' }).click();
+    await page.getByRole('button', { name: /Rotate: the old secret stops working now/ }).click();
+    const region = page.getByRole('region', { name: 'New agent secret' });
+    await region.waitFor();
+    expect(await region.textContent()).toContain('New secret for report-bot');
+    const newSecret = (await region.locator('[data-snippet="secret"]').textContent())!.trim();
+    expect(newSecret).not.toBe(pgSecret);
+    expect(await login(pgSecret)).toBe('28P01');
+    expect(await login(newSecret)).toBe('ok');
+
+    await page.getByRole('button', { name: 'Disable' }).click();
+    await page.getByText('disabled: refused at login').waitFor();
+    expect(await login(newSecret)).toBe('28P01');
+    await page.getByRole('button', { name: 'Enable' }).click();
+    await page.getByRole('button', { name: 'Disable' }).waitFor();
+    expect(await login(newSecret)).toBe('ok');
+    expect(consoleErrors).toEqual([]);
   });
 });

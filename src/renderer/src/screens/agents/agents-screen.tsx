@@ -18,7 +18,7 @@ export function AgentsScreen() {
   const [info, setInfo] = useState<ServerInfoDto | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
-  const [created, setCreated] = useState<{ agent: AgentDto; secret: string } | null>(null);
+  const [created, setCreated] = useState<{ agent: AgentDto; secret: string; rotated?: boolean } | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const load = useCallback(() => {
     setError(null);
@@ -103,6 +103,11 @@ export function AgentsScreen() {
                   setCreated(null);
                   load();
                 }}
+                onChanged={(a) => setAgents((cur) => cur && cur.map((x) => (x.id === a.id ? a : x)))}
+                onRotated={(r) => {
+                  setCreated({ ...r, rotated: true });
+                  window.scrollTo({ top: 0 });
+                }}
               />
             ) : (
               <p className="muted">Select an agent to see and change its grants.</p>
@@ -186,7 +191,7 @@ function CopyButton({ text, label }: { text: string; label: string }) {
   );
 }
 
-function SecretOnce({ created, info, connections, onClose }: { created: { agent: AgentDto; secret: string }; info: ServerInfoDto; connections: ConnectionDto[]; onClose: () => void }) {
+function SecretOnce({ created, info, connections, onClose }: { created: { agent: AgentDto; secret: string; rotated?: boolean }; info: ServerInfoDto; connections: ConnectionDto[]; onClose: () => void }) {
   const [connName, setConnName] = useState(connections.find((c) => c.kind === 'postgres')?.name ?? connections[0]?.name ?? '');
   const connection = connections.find((c) => c.name === connName) ?? null;
   const snippets = useMemo(
@@ -196,9 +201,12 @@ function SecretOnce({ created, info, connections, onClose }: { created: { agent:
   return (
     <div className="card secret-once" role="region" aria-label="New agent secret">
       <h2>
-        {created.agent.name} created — copy its secret now
+        {created.rotated ? `New secret for ${created.agent.name} — copy it now` : `${created.agent.name} created — copy its secret now`}
       </h2>
-      <p className="muted">This is the only time the secret is shown. Gatehouse keeps only a verifier; if it is lost, remove the agent and create it again.</p>
+      <p className="muted">
+        This is the only time the secret is shown. Gatehouse keeps only a verifier; if it is lost, rotate it again.
+        {created.rotated ? ' The old secret no longer works, and sessions opened with it have ended.' : ''}
+      </p>
       <div className="snippet">
         <div className="snippet-head">
           <span>Secret</span>
@@ -242,7 +250,19 @@ function SecretOnce({ created, info, connections, onClose }: { created: { agent:
   );
 }
 
-function AgentDetail({ agent, connections, onRemoved }: { agent: AgentDto; connections: ConnectionDto[]; onRemoved: () => void }) {
+function AgentDetail({
+  agent,
+  connections,
+  onRemoved,
+  onChanged,
+  onRotated,
+}: {
+  agent: AgentDto;
+  connections: ConnectionDto[];
+  onRemoved: () => void;
+  onChanged: (a: AgentDto) => void;
+  onRotated: (r: { agent: AgentDto; secret: string }) => void;
+}) {
   const client = useClient();
   const [grants, setGrants] = useState<GrantDto[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -294,7 +314,9 @@ function AgentDetail({ agent, connections, onRemoved }: { agent: AgentDto; conne
         ) : (
           <span className="muted">No tags.</span>
         )}
+        {agent.disabled && <span className="badge bad">disabled: refused at login</span>}
       </p>
+      <AgentControls agent={agent} onChanged={onChanged} onRotated={onRotated} />
       <h3 className="section-title">Grants</h3>
       {error && (
         <p className="error" role="alert">
@@ -389,5 +411,79 @@ function AgentDetail({ agent, connections, onRemoved }: { agent: AgentDto; conne
         )}
       </div>
     </article>
+  );
+}
+
+/** Tags, disable/enable and secret rotation for one agent (agents.update, agents.rotate). */
+function AgentControls({ agent, onChanged, onRotated }: { agent: AgentDto; onChanged: (a: AgentDto) => void; onRotated: (r: { agent: AgentDto; secret: string }) => void }) {
+  const client = useClient();
+  const [editing, setEditing] = useState(false);
+  const [tags, setTags] = useState(agent.tags.join(', '));
+  const [confirmRotate, setConfirmRotate] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const run = <T,>(p: Promise<T>, then: (v: T) => void) => {
+    setBusy(true);
+    setError(null);
+    p.then(
+      (v) => {
+        setBusy(false);
+        then(v);
+      },
+      (err: Error) => {
+        setBusy(false);
+        setError(err.message);
+      },
+    );
+  };
+  const saveTags = (e: FormEvent) => {
+    e.preventDefault();
+    run(client.call('agents.update', { name: agent.name, tags: parseTags(tags) }), (a) => {
+      setEditing(false);
+      onChanged(a);
+    });
+  };
+  return (
+    <div className="agent-controls">
+      {editing ? (
+        <form className="inline-form" onSubmit={saveTags}>
+          <input value={tags} onChange={(e) => setTags(e.target.value)} aria-label="Tags (comma separated)" placeholder="reporting, eu" autoFocus />
+          <button type="submit" className="primary slim" disabled={busy}>
+            Save tags
+          </button>
+          <button type="button" className="link" onClick={() => (setEditing(false), setTags(agent.tags.join(', ')))}>
+            Cancel
+          </button>
+        </form>
+      ) : (
+        <div className="actions">
+          <button className="secondary slim" onClick={() => setEditing(true)}>
+            Edit tags
+          </button>
+          <button className="secondary slim" disabled={busy} onClick={() => run(client.call('agents.update', { name: agent.name, disabled: !agent.disabled }), onChanged)}>
+            {agent.disabled ? 'Enable' : 'Disable'}
+          </button>
+          {confirmRotate ? (
+            <>
+              <button className="danger" disabled={busy} autoFocus onClick={() => run(client.call('agents.rotate', { name: agent.name }), (r) => (setConfirmRotate(false), onRotated(r), onChanged(r.agent)))}>
+                Rotate: the old secret stops working now
+              </button>
+              <button className="link" onClick={() => setConfirmRotate(false)}>
+                Keep the secret
+              </button>
+            </>
+          ) : (
+            <button className="secondary slim" onClick={() => setConfirmRotate(true)}>
+              Rotate secret…
+            </button>
+          )}
+        </div>
+      )}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
   );
 }

@@ -5,6 +5,7 @@ import type { ActivityRow } from './activity';
 import { stackedSeries } from './activity-stack';
 
 // One colour per agent (cycled), readable on the dark panel.
+const COUNT_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000];
 const COLOURS = ['#4fb3ff', '#3fb950', '#d29922', '#a371f7', '#f778ba', '#56d4dd', '#ff7b72', '#e3b341', '#79c0ff', '#8b98a5'];
 
 /**
@@ -26,17 +27,19 @@ export function ActivityChart({ agents, rows }: { agents: string[]; rows: Activi
   useEffect(() => {
     const el = host.current;
     if (!el) return;
-    const bars = uPlot.paths.bars!({ size: [0.7, 48], align: 1 });
+    const bars = uPlot.paths.bars!({ size: [0.7, 48], align: 0 });
     const raw = data.raw;
     const opts: uPlot.Options = {
       width,
       height: 220,
       cursor: { drag: { x: false, y: false }, points: { show: false } },
       legend: { live: true },
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
+      // Half an hour of room on both sides, so the first and last hours' bars are whole.
+      scales: { x: { time: true, range: (_u, min, max) => [min - 1800, max + 1800] }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
       axes: [
         { stroke: '#8b98a5', grid: { stroke: '#2a3440', width: 1 }, ticks: { stroke: '#2a3440' } },
-        { stroke: '#8b98a5', grid: { stroke: '#2a3440', width: 1 }, ticks: { stroke: '#2a3440' }, size: 56 },
+        // Whole numbers only: these are counts.
+        { stroke: '#8b98a5', grid: { stroke: '#2a3440', width: 1 }, ticks: { stroke: '#2a3440' }, size: 56, incrs: COUNT_STEPS },
       ],
       series: [
         { label: 'Hour', value: (_u, v) => (v == null ? '—' : new Date(v * 1000).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })) },

@@ -1,8 +1,9 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { ServerInfoDto } from '../../../../shared/contract';
 import { useClient } from '../../contract-client/client-context';
-import { formatTime } from '../../format';
 import { certificateState } from './certificate-state';
+
+const formatDate = (iso: string) => new Date(iso).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
 
 /**
  * Settings (read-only): what this gateway listens on, the identities clients pin (TLS certificate, SSH
@@ -63,7 +64,7 @@ export function SettingsScreen() {
                   <dd className="mono">{info.tls.subject}</dd>
                   <dt>Valid</dt>
                   <dd>
-                    {formatTime(info.tls.validFrom)} to {formatTime(info.tls.validTo)}{' '}
+                    {formatDate(info.tls.validFrom)} to {formatDate(info.tls.validTo)}{' '}
                     {cert && <span className={`badge ${cert.level === 'ok' ? '' : 'bad'}`}>{cert.text}</span>}
                   </dd>
                   <dt>Source</dt>
