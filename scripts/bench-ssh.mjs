@@ -2,7 +2,8 @@
 // SSH gateway benchmark: throughput of `ssh HOST 'head -c 500M /dev/zero' > /dev/null` and of scp of a
 // 200 MB file (upload and download), direct to OpenSSH vs through Gatehouse, in one run, interleaved; and
 // the median round trip of one keystroke echoed by `cat` in a PTY (an ssh2 client typing one byte at a
-// time), direct vs Gatehouse. `--write-docs` puts the table into docs/benchmarks.md (its own section).
+// time), direct vs Gatehouse, then with an output masking policy applied (echo and stream again).
+// `--write-docs` puts the table into docs/benchmarks.md (its own section).
 //
 // Env: BENCH_SSH_MB (default 500), BENCH_SCP_MB (200), BENCH_ROUNDS (3), BENCH_ECHOES (300).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -149,7 +150,14 @@ async function startGatehouse(dir, sshd, upstreamKey, agentKey) {
   gh(['connection', 'add', 'bench', '--kind', 'ssh', '--host', '127.0.0.1', '--port', String(sshd.port), '--user', sshd.user, '--private-key-file', upstreamKey.file]);
   gh(['agent', 'add', 'bench-agent', '--ssh-key', agentKey.pub]);
   gh(['grant', 'add', '--agent', 'bench-agent', '--connection', 'bench']);
-  return { port, user: 'bench', version, dataDir };
+  return { port, user: 'bench', version, dataDir, gh };
+}
+
+/** Apply a policy that masks emails, cards and tokens in the bench connection's output (the detectors run on every line). */
+function applyMaskingPolicy(dir, gatehouse) {
+  const file = path.join(dir, 'masking-policy.yaml');
+  writeFileSync(file, ['version: 1', 'masking:', '  - name: bench-pii', '    detectors: [email, payment_card, api_token, ipv4]', '    strategy: redact', ''].join('\n'));
+  gatehouse.gh(['policy', 'apply', file]);
 }
 
 // ---- measurements -----------------------------------------------------------------------------------
@@ -331,6 +339,21 @@ async function main() {
   const echo = {};
   for (const [name, d] of Object.entries(doors)) echo[name] = await echoLatency(d, d.key);
 
+  // Output masking on (value detectors on the terminal stream): echo latency and the stream again.
+  applyMaskingPolicy(dir, gatehouse);
+  const g = doors.gatehouse;
+  echo.masked = await echoLatency(g, g.key);
+  const maskedStream = [];
+  const maskedText = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const base = ['-p', String(g.port), '-i', g.key.file, ...CLIENT_OPTS, `${g.user}@127.0.0.1`];
+    maskedStream.push(STREAM_MB / (await timedStream([...base, `head -c ${STREAM_MB}M /dev/zero`])).transfer);
+    // Text the detectors have to look at: base64 lines (token-like runs) with no value in them.
+    const textMb = Math.max(1, Math.round(STREAM_MB / 5));
+    maskedText.push(textMb / (await timedStream([...base, `head -c ${Math.round((textMb * 3) / 4)}M /dev/zero | base64`])).transfer);
+    process.stderr.write(`masking round ${round}: stream ${fmt(maskedStream.at(-1))}, base64 text ${fmt(maskedText.at(-1))}\n`);
+  }
+
   const rows = [
     [`ssh 'head -c ${STREAM_MB}M /dev/zero'`, 'stream'],
     [`scp upload ${SCP_MB} MB`, 'scpUp'],
@@ -346,6 +369,7 @@ async function main() {
   const sd = median(setups.direct) * 1000;
   const sg = median(setups.gatehouse) * 1000;
   const added = echo.gatehouse - echo.direct;
+  const addedMasked = echo.masked - echo.direct;
   const text = [
     `Machine: ${machine()}. Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, load average ${load0.toFixed(2)} before and ${os.loadavg()[0].toFixed(2)} after. ${gatehouse.version}, ${spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim()}, ${ROUNDS} rounds.`,
     '',
@@ -358,6 +382,9 @@ async function main() {
     '| keystroke echo (median of ' + (ECHOES - 20) + ') | direct | gatehouse | added |',
     '|---|---:|---:|---:|',
     `| 1 byte into \`cat\` in a PTY, both echoes back | ${echo.direct.toFixed(3)} ms | ${echo.gatehouse.toFixed(3)} ms | +${added.toFixed(3)} ms |`,
+    `| same, output masking on (email, payment_card, api_token, ipv4) | ${echo.direct.toFixed(3)} ms | ${echo.masked.toFixed(3)} ms | +${addedMasked.toFixed(3)} ms |`,
+    '',
+    `With output masking on, setup excluded (median of ${ROUNDS}): \`head -c ${STREAM_MB}M /dev/zero\` ${fmt(median(maskedStream))} (masking off: ${fmt(median(net.stream.gatehouse))}); base64 of zeros as text (76-character lines without values; every line profiled, token runs checked) ${fmt(median(maskedText))}.`,
   ].join('\n');
   process.stdout.write(`${text}\n`);
   if (writeDocs) {

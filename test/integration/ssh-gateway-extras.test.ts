@@ -128,6 +128,19 @@ describe('SSH gateway: output masking (real OpenSSH on both sides)', () => {
     expect(r.stdout.toString('utf8')).toBe('\x1b[31mred\x1b[0m [email redacted] ✓\r\nwaiting> done\r\n');
   });
 
+  it('a line without its end (a prompt) is masked and sent after a short idle, not held until the command ends', async () => {
+    const child = spawn('ssh', ['-p', String(port), '-i', agentKey.privateFile, ...CLIENT_OPTS, 'box@127.0.0.1', 'printf "mail bob@example.com> "; sleep 8; echo end'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let exited = false;
+    child.stdout.on('data', (d) => (out += d));
+    const done = new Promise<void>((r) => child.on('close', () => ((exited = true), r())));
+    for (let i = 0; i < 120 && !out; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(out).toBe('mail [email redacted]> ');
+    expect(exited).toBe(false);
+    await done;
+    expect(out).toBe('mail [email redacted]> end\n');
+  }, 30_000);
+
   it('sftp/scp file contents are not masked (binary transfers)', async () => {
     const remote = path.join(dir, 'contacts.txt');
     writeFileSync(remote, 'alice@example.com 4111 1111 1111 1111\n');
@@ -219,6 +232,32 @@ describe('SSH gateway: forwarding allowed per connection (real OpenSSH on both s
     expect(opened[0].sessionId).toBeTruthy();
     const closed = audit().filter((e) => e.kind === 'ssh.forward_closed');
     expect(closed[0].detail).toMatchObject({ destination: `127.0.0.1:${servicePort}`, bytesIn: 'through-the-gateway'.length, bytesOut: 'echo:through-the-gateway'.length });
+  });
+
+  it('revoking the grant closes an open forwarded connection, audited with its bytes', async () => {
+    // A service that keeps the connection open and answers each line.
+    const held = net.createServer((sock) => sock.on('data', (d) => sock.write(`got:${d}`)));
+    await new Promise<void>((r) => held.listen(0, '127.0.0.1', r));
+    const heldPort = (held.address() as net.AddressInfo).port;
+    await gh.api.call('connections.update', { name: 'box', allowForwarding: ['tcpip'] }, ACTOR);
+    try {
+      const child = spawn('ssh', ['-p', String(port), '-i', agentKey.privateFile, ...CLIENT_OPTS, '-W', `127.0.0.1:${heldPort}`, 'box@127.0.0.1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      const exited = new Promise<number | null>((r) => child.on('close', r));
+      child.stdin.write('one\n');
+      for (let i = 0; i < 100 && !out.includes('got:one'); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(out).toBe('got:one\n');
+      const revoked = (await gh.api.call('grants.revoke', { agent: 'bot', connection: 'box' }, ACTOR)) as { sessionsClosed: number };
+      expect(revoked.sessionsClosed).toBe(1);
+      await exited; // ssh -W ends when its forwarded channel is closed
+      const closed = audit().filter((e) => e.kind === 'ssh.forward_closed' && e.detail.destination === `127.0.0.1:${heldPort}`);
+      expect(closed).toHaveLength(1);
+      expect(closed[0].detail).toMatchObject({ bytesIn: 4, bytesOut: 8 });
+    } finally {
+      held.close();
+      await gh.api.call('grants.add', { agent: 'bot', connection: 'box' }, ACTOR);
+    }
   });
 
   it('a destination the upstream cannot reach is refused to the client and audited', async () => {

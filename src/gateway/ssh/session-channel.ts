@@ -18,6 +18,10 @@ export const GATEWAY_EXIT_STATUS = 255;
 /** Exit status for a command refused by policy (a shell's "found but cannot execute"). */
 export const POLICY_EXIT_STATUS = 126;
 
+/** Output within this time of the agent's last input, in chunks up to ECHO_CHUNK_BYTES, is not held by the masker. */
+const ECHO_WINDOW_MS = 50;
+const ECHO_CHUNK_BYTES = 64;
+
 /** Environment variables an agent may pass upstream (`SendEnv`); everything else is refused. */
 const ALLOWED_ENV = /^(LANG|LC_[A-Z]+|TZ|TERM|COLORTERM)$/;
 
@@ -83,7 +87,10 @@ export class SessionChannel {
   private upstreamDone = false;
   private held: HeldRequest | null = null;
   private readonly maskers: TerminalMasker[] = [];
-  private readonly maskTimers: NodeJS.Timeout[] = [];
+  /** Idle-flush timers of this channel's maskers, cleared when it finishes. */
+  private readonly maskTimers = new Map<() => void, NodeJS.Timeout>();
+  /** When the agent last sent data (keystrokes): output right after it is treated as echo. */
+  private lastInputAt = 0;
 
   constructor(
     private readonly host: ChannelHost,
@@ -307,6 +314,7 @@ export class SessionChannel {
 
     stream.on('data', (d: Buffer) => {
       this.bytesIn += d.length;
+      this.lastInputAt = Date.now();
       this.host.countBytes(d.length, 0);
       if (recordInput && !this.record(() => this.cast!.input(d))) return;
       if (this.sftp && !this.record(() => this.sftp!.fromClient(d))) return;
@@ -321,17 +329,25 @@ export class SessionChannel {
       return target.write(d);
     };
     const toClient = (source: { pause(): void; resume(): void }, target: Writable, masker: TerminalMasker | null) => {
-      // The held tail of a masked stream goes out after a short idle, so typed echoes aren't kept back.
-      const timer = masker
-        ? setTimeout(() => {
-            const rest = masker.flush();
-            if (rest.length && !this.finished) send(rest, target);
-          }, this.host.maskFlushMs)
-        : null;
-      if (timer) {
-        clearTimeout(timer);
-        this.maskTimers.push(timer);
-      }
+      // The held tail of a masked stream goes out after a short idle, so prompts aren't kept back.
+      let timer: NodeJS.Timeout | null = null;
+      const idleFlush = () => {
+        timer = null;
+        this.maskTimers.delete(idleFlush);
+        const rest = masker!.flush();
+        if (rest.length && !this.finished) send(rest, target);
+      };
+      const armIdleFlush = () => {
+        if (!masker!.holding) {
+          if (timer) clearTimeout(timer);
+          timer = null;
+          this.maskTimers.delete(idleFlush);
+        } else if (timer) timer.refresh();
+        else {
+          timer = setTimeout(idleFlush, this.host.maskFlushMs);
+          this.maskTimers.set(idleFlush, timer);
+        }
+      };
       const onData = (d: Buffer) => {
         this.bytesOut += d.length;
         this.host.countBytes(0, d.length);
@@ -347,8 +363,13 @@ export class SessionChannel {
             this.failWith('gatehouse could not apply masking to this output, so it closed the channel', 'masking_failed');
             return;
           }
-          if (masker.holding) timer!.refresh();
-          else clearTimeout(timer!);
+          if (masker.holding && d.length <= ECHO_CHUNK_BYTES && Date.now() - this.lastInputAt <= ECHO_WINDOW_MS) {
+            // Most likely the echo of what the agent just typed: send it now rather than after the idle
+            // flush (it is still masked as a unit; only a value split across such small pieces is missed).
+            const rest = masker.flush();
+            out = out.length ? Buffer.concat([out, rest]) : rest;
+          }
+          armIdleFlush();
           if (!out.length) return;
         }
         if (!send(out, target)) {
@@ -358,7 +379,8 @@ export class SessionChannel {
       };
       const onEnd = () => {
         if (!masker) return;
-        clearTimeout(timer!);
+        if (timer) clearTimeout(timer);
+        timer = null;
         const rest = masker.flush();
         if (rest.length && !this.finished) send(rest, target);
       };
@@ -461,7 +483,8 @@ export class SessionChannel {
   private finish(reason: string, gatewayExit?: number): void {
     if (this.finished) return;
     this.finished = true;
-    for (const t of this.maskTimers) clearTimeout(t);
+    for (const t of this.maskTimers.values()) clearTimeout(t);
+    this.maskTimers.clear();
     try {
       this.cast?.close();
     } catch (err) {
