@@ -22,7 +22,8 @@ export class ReplayCache {
   private readonly entries = new Map<string, Promise<ReplayIndex>>();
   private readonly sizes = new Map<string, number>();
 
-  constructor(private readonly maxChars = 128 * 1024 * 1024) {}
+  /** `maxChars`: characters of events and snapshots kept (JavaScript strings: up to twice that in bytes); about three recordings at the 16 MB per-channel limit. */
+  constructor(private readonly maxChars = 64 * 1024 * 1024) {}
 
   /** The index of `file` (an absolute path the caller has checked), built on first use. */
   async get(file: string, convertEol = false): Promise<ReplayIndex> {
