@@ -373,7 +373,7 @@ holding ${STATEMENTS.toLocaleString('en-US')} statements) and one SSH session wi
 and opened in headless Chromium. Page-load times run from navigation start to the element on screen (timed
 in the page with requestAnimationFrame), signed in, median of ${RUNS} reloads; the first load is shown apart
 (cold caches; for the recording it includes the gateway building its terminal snapshots). A seek runs from
-the click on the timeline to the frame drawn after restoring the nearest snapshot (every 256 KB of output)
+the click on the timeline to the frame drawn after restoring the nearest snapshot (every 64 KB of output)
 and replaying the output after it.
 
 How to run: \`npm run bench:console\` prints the table; \`npm run bench:console -- --write-docs\` also
