@@ -48,7 +48,10 @@ export interface EvidenceExportOptions {
   /** The store's own installation id, recorded alongside the key-derived one. */
   storeInstallationId: string | null;
   now?: () => number;
-  /** DEFLATE level (default 6). */
+  /**
+   * DEFLATE level (default 3: at a million statements about half the compression time of level 6, for a
+   * pack about a fifth bigger; zlib's levels 1-3 share one fast matcher and 3 packs tightest of them).
+   */
   level?: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
   /** Rows read per query (default 2000). */
   pageSize?: number;
@@ -62,6 +65,8 @@ export interface EvidenceExportResult {
   /** SHA-256 (hex) of manifest.json's bytes, as signed. */
   manifestSha256: string;
 }
+
+const DEFAULT_LEVEL = 3;
 
 const iso = (ms: unknown) => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
 
@@ -112,7 +117,7 @@ const REPORT_ROWS = 200;
 export async function exportEvidencePack(opts: EvidenceExportOptions): Promise<EvidenceExportResult> {
   const now = opts.now ?? Date.now;
   const createdAt = now();
-  const writer = new PackWriter(opts.file, { level: opts.level, mtime: new Date(createdAt) });
+  const writer = new PackWriter(opts.file, { level: opts.level ?? DEFAULT_LEVEL, mtime: new Date(createdAt) });
   const spools: DeflateSpool[] = [];
   try {
     const manifest = await writePack(writer, opts, createdAt, spools);
@@ -195,7 +200,7 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
   // is written one entry after another, so while statements.csv streams into the zip, statements.jsonl
   // and the recordings are compressed (zlib's thread pool) into two temp files next to the pack (0600,
   // removed at the end), then copied in as they are.
-  const level = opts.level ?? 6;
+  const level = opts.level ?? DEFAULT_LEVEL;
   const lines = new StatementLines(statementColumns);
   let maskedValues = 0;
   const jsonSpool = new DeflateSpool(`${opts.file}.statements.tmp`, level);
