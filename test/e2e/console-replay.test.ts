@@ -306,7 +306,7 @@ describe('session replay in Chromium', () => {
     expect(await page.locator('.chart-host .u-legend').textContent()).toContain('report-bot');
     await page.getByRole('radio', { name: 'Sessions' }).click();
     expect(await page.getByRole('radio', { name: 'Sessions' }).getAttribute('aria-checked')).toBe('true');
-    await page.screenshot({ path: path.join(shots, 'overview.png') });
+    // (overview.png comes from console-policy.test.ts, which has blocks and masks to show as well.)
 
     await page.goto(`${serve.consoleUrl}#/settings`);
     const out = serve.output();
