@@ -269,7 +269,9 @@ its 16 MiB cap, sftp operations are parsed and indexed). Same machine, TCP on 12
 interleaved, median of the rounds. "Setup excluded": the stream timed from its first byte; scp minus the
 median \`ssh HOST true\` of the round (n/a when setup noise swamps the transfer). On a shared 2-core
 machine the gateway is a third busy process next to sshd and ssh, so load from other work hits it hardest. Echo: an ssh2 client types one byte at a time into \`cat\` in a PTY and
-waits for both echoes (the terminal's and cat's); median round trip.
+waits for both echoes (the terminal's and cat's); median round trip. Then a policy masking emails, cards, tokens and IPv4
+addresses in the output is applied, and the echo and the stream are measured again (plus text the
+detectors have to read: base64 lines with no values in them).
 
 Run: \`npm run bench:ssh\` (prints the table) or \`npm run bench:ssh -- --write-docs\` (updates this section).
 Env: BENCH_SSH_MB, BENCH_SCP_MB, BENCH_ROUNDS, BENCH_ECHOES.
