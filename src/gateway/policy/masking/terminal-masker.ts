@@ -188,7 +188,9 @@ export class TerminalMasker {
     if (!this.values.maybe(p)) return;
     const text = buf.toString('utf8', start, end);
     const before = this.countTotal();
-    const masked = this.values.mask(text, this.counts, undefined, true);
+    // The byte profile stands in for the string's: the same counts (non-ASCII counts for nothing in both),
+    // a byte length never below the string's, so no pre-check turns false that would have been true.
+    const masked = this.values.mask(text, this.counts, p, true);
     this.total += this.countTotal() - before;
     if (this.pem && PEM_BEGIN.test(text) && !PEM_END.test(text)) this.inPem = true;
     if (typeof masked === 'string') replace(buf, start, end, masked, out);
