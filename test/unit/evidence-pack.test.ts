@@ -12,6 +12,8 @@ import { loadOrCreateSigningKey } from '../../src/gateway/identity/signing-key';
 import { AuditLog } from '../../src/gateway/recording/audit-log';
 import { sessionDigest, sessionDigestLine } from '../../src/gateway/recording/session-digest';
 import { STATEMENT_ROW_COLUMNS, StatementLines } from '../../src/gateway/evidence/statement-lines';
+import { DeflateSpool } from '../../src/gateway/evidence/spool';
+import { crc32, inflateRawSync } from 'node:zlib';
 import { EventBus } from '../../src/gateway/core/event-bus';
 import { Store } from '../../src/gateway/store/store';
 import { createGatewayApi } from '../../src/gateway/api/gateway-api';
@@ -230,6 +232,48 @@ describe('statement lines (statements.csv, statements.jsonl, recordings)', () =>
       expect(createHash('sha256').update(recording).digest('hex')).toBe(sessionDigest(store.statements.listBySession(se.id)));
     } finally {
       store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('deflate spool', () => {
+  it('gives back each entry, small (one call) and big (streamed), with its hash, CRC and size, in any order', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gh-spool-'));
+    const spool = new DeflateSpool(path.join(dir, 'x.tmp'), 3);
+    try {
+      let seed = 1;
+      const word = () => ((seed = (seed * 48271) % 2147483647), `w${seed.toString(36)} ü✓ `);
+      const texts: string[] = [];
+      const entries = [];
+      // Small, big (crosses several 1 MiB buffers and read windows), empty, small again, big again.
+      for (const size of [5_000, 3_500_000, 0, 70_000, 1_200_000]) {
+        spool.begin();
+        let text = '';
+        while (text.length < size) {
+          const piece = Array.from({ length: 50 }, word).join('') + '\n';
+          spool.write(piece);
+          text += piece;
+        }
+        texts.push(text);
+        entries.push(spool.end());
+        await spool.drained();
+      }
+      await spool.close();
+      const read = async (i: number) => {
+        const parts: Buffer[] = [];
+        for await (const c of spool.read(entries[i])) parts.push(Buffer.from(c));
+        return inflateRawSync(Buffer.concat(parts));
+      };
+      for (const i of [1, 0, 4, 2, 3, 0]) {
+        const data = await read(i);
+        const want = Buffer.from(texts[i], 'utf8');
+        expect(data.equals(want), `entry ${i}`).toBe(true);
+        expect(entries[i]).toMatchObject({ bytes: want.length, crc: crc32(want), sha256: createHash('sha256').update(want).digest('hex') });
+      }
+      expect(entries.map((e) => e.offset)).toEqual([...entries.map((e) => e.offset)].sort((a, b) => a - b));
+    } finally {
+      await spool.remove();
       rmSync(dir, { recursive: true, force: true });
     }
   });
