@@ -12,7 +12,7 @@ import { loadOrCreateSigningKey } from '../../src/gateway/identity/signing-key';
 import { AuditLog } from '../../src/gateway/recording/audit-log';
 import { sessionDigest, sessionDigestLine } from '../../src/gateway/recording/session-digest';
 import { STATEMENT_ROW_COLUMNS, StatementLines } from '../../src/gateway/evidence/statement-lines';
-import { DeflateSpool } from '../../src/gateway/evidence/spool';
+import { DeflateSpool, type SpooledEntry } from '../../src/gateway/evidence/spool';
 import { crc32, inflateRawSync } from 'node:zlib';
 import { EventBus } from '../../src/gateway/core/event-bus';
 import { Store } from '../../src/gateway/store/store';
@@ -245,7 +245,7 @@ describe('deflate spool', () => {
       let seed = 1;
       const word = () => ((seed = (seed * 48271) % 2147483647), `w${seed.toString(36)} ü✓ `);
       const texts: string[] = [];
-      const entries = [];
+      const entries: SpooledEntry[] = [];
       // Small, big (crosses several 1 MiB buffers and read windows), empty, small again, big again.
       for (const size of [5_000, 3_500_000, 0, 70_000, 1_200_000]) {
         spool.begin();
