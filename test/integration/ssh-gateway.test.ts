@@ -392,7 +392,11 @@ describe('SSH gateway with real OpenSSH on both sides', () => {
 
   it('revoking the grant ends a running ssh session with a message', async () => {
     const pending = ssh('box', 'sleep 20; echo never');
-    await waitFor(() => gh.store.sessions.list({ limit: 5, connectionName: 'box', activeOnly: true }).items.length > 0, 'the session');
+    // This session's channel, not an earlier test's session that is still being closed (slow on a busy machine).
+    await waitFor(
+      () => gh.store.sessions.list({ limit: 5, connectionName: 'box', activeOnly: true }).items.some((s) => gh.store.ssh.listRecordings(s.id)[0]?.command === 'sleep 20; echo never'),
+      'the session',
+    );
     await new Promise((r) => setTimeout(r, 300));
     const out = (await gh.api.call('grants.revoke', { agent: 'bot', connection: 'box' }, ACTOR)) as { sessionsClosed: number };
     expect(out.sessionsClosed).toBe(1);
