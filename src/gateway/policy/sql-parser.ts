@@ -9,7 +9,7 @@
  *
  * Pure: the WASM module is loaded once (`loadSqlParser`), after which parsing is synchronous.
  */
-import { loadModule, parseSync } from 'libpg-query';
+import type * as LibPgQuery from 'libpg-query';
 import { LruCache } from './lru-cache';
 import { objectKindName, statementKind } from './sql-kinds';
 
@@ -88,11 +88,18 @@ export type SqlAnalysis =
 
 let loaded: Promise<void> | null = null;
 let ready = false;
+/** The parser's functions, set once its WASM module is loaded. */
+let parseSync: typeof LibPgQuery.parseSync;
 
-/** Load the parser's WASM module. Idempotent; call (and await) once before the first `analyzeSql`. */
+/**
+ * Load the parser's WASM module. Idempotent; call (and await) once before the first `analyzeSql`. The
+ * package itself is imported here, not at start-up, so processes that never parse SQL don't load it.
+ */
 export function loadSqlParser(): Promise<void> {
-  loaded ??= loadModule().then(
-    () => {
+  loaded ??= import('libpg-query').then(
+    async (lib) => {
+      await lib.loadModule();
+      parseSync = lib.parseSync;
       ready = true;
     },
     (err) => {

@@ -1,8 +1,13 @@
 import { X509Certificate, createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { generate, type SelfsignedOptions } from 'selfsigned';
+import type selfsignedModule from 'selfsigned';
+import type { SelfsignedOptions } from 'selfsigned';
+import { lazyRequire } from '../core/lazy-require';
 import { GatehouseError } from '../core/errors';
+
+/** Loaded only when a certificate is generated. */
+const selfsigned = lazyRequire<typeof selfsignedModule>('selfsigned');
 import { assertPrivateFile, replacePrivateFile } from '../identity/private-file';
 
 export interface TlsCertificate {
@@ -98,7 +103,7 @@ function generateSelfSigned(): { cert: string; key: string } {
       { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }] },
     ],
   };
-  const pems = generate([{ name: 'commonName', value: 'gatehouse' }], options);
+  const pems = selfsigned().generate([{ name: 'commonName', value: 'gatehouse' }], options);
   return { cert: pems.cert, key };
 }
 

@@ -1,10 +1,12 @@
-import headless from '@xterm/headless';
-import serialize from '@xterm/addon-serialize';
+import type headlessModule from '@xterm/headless';
+import type serializeModule from '@xterm/addon-serialize';
+import { lazyRequire } from '../core/lazy-require';
 import { parseResize, type AsciicastEvent, type AsciicastFileHeader } from './asciicast-reader';
 
-// Both packages are CommonJS without statically detectable exports: take the values off the default export.
-const { Terminal } = headless;
-const { SerializeAddon } = serialize;
+// Both packages are CommonJS without statically detectable exports, and only replay needs them: loaded
+// on first use (see lazyRequire).
+const headless = lazyRequire<typeof headlessModule>('@xterm/headless');
+const serialize = lazyRequire<typeof serializeModule>('@xterm/addon-serialize');
 
 /**
  * The terminal as it was after the first `index` player events: what `@xterm/addon-serialize` wrote for
@@ -42,8 +44,8 @@ export async function buildSnapshots(
   /** Draw "\n" as a new line at column 0 (output of an exec channel without a terminal); the player does the same. */
   convertEol = false,
 ): Promise<ReplaySnapshot[]> {
-  const term = new Terminal({ cols: header.width, rows: header.height, scrollback: SNAPSHOT_SCROLLBACK, allowProposedApi: true, convertEol });
-  const ser = new SerializeAddon();
+  const term = new (headless().Terminal)({ cols: header.width, rows: header.height, scrollback: SNAPSHOT_SCROLLBACK, allowProposedApi: true, convertEol });
+  const ser = new (serialize().SerializeAddon)();
   term.loadAddon(ser);
   const snapshots: ReplaySnapshot[] = [];
   let pending = '';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AuthContext } from 'ssh2';
 import type { ParsedKey } from 'ssh2';
-import { utils } from './ssh2-runtime';
+import { sshUtils } from './ssh2-runtime';
 import { createScramVerifier, verifyPasswordWithVerifier } from '../identity/scram';
 import type { AgentRecord } from '../store/records';
 import type { StoreApi } from '../store/store-api';
@@ -39,7 +39,7 @@ export function authenticateSshAgent(store: StoreApi, ctx: AuthContext): SshAuth
     if (agentName !== null && agent.name !== agentName) return { ok: false, reason: 'key_of_other_agent', method: 'publickey', keyFingerprint: fingerprint };
     if (agent.disabled) return { ok: false, reason: 'agent_disabled', method: 'publickey', keyFingerprint: fingerprint };
     if (!ctx.signature || !ctx.blob) return { pending: true };
-    const parsed = utils.parseKey(`${row.algo} ${row.blob.toString('base64')}`);
+    const parsed = sshUtils().parseKey(`${row.algo} ${row.blob.toString('base64')}`);
     const key = (Array.isArray(parsed) ? parsed[0] : parsed) as ParsedKey | Error;
     if (key instanceof Error || key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) {
       return { ok: false, reason: 'bad_signature', method: 'publickey', keyFingerprint: fingerprint };

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ParsedKey } from 'ssh2';
-import { utils } from './ssh2-runtime';
+import { sshUtils } from './ssh2-runtime';
 import { assertPrivateFile, createPrivateFileOnce } from '../identity/private-file';
 import { sshFingerprint } from './ssh-key-format';
 
@@ -29,7 +29,7 @@ export function loadOrCreateSshHostKey(dataDir: string): SshHostKey {
   }
   assertPrivateFile(file);
   const privateKey = readFileSync(file, 'utf8');
-  const parsed = utils.parseKey(privateKey);
+  const parsed = sshUtils().parseKey(privateKey);
   if (parsed instanceof Error) throw new Error(`${file} is not a usable SSH private key: ${parsed.message}`);
   const key = (Array.isArray(parsed) ? parsed[0] : parsed) as ParsedKey;
   return { privateKey, fingerprint: sshFingerprint(key.getPublicSSH()), generated };
@@ -42,8 +42,8 @@ export function loadOrCreateSshHostKey(dataDir: string): SshHostKey {
  */
 function generateParsableKey(): string {
   for (let i = 0; i < 20; i++) {
-    const pair = utils.generateKeyPairSync('ed25519', { comment: 'gatehouse' });
-    if (!(utils.parseKey(pair.private) instanceof Error)) return pair.private;
+    const pair = sshUtils().generateKeyPairSync('ed25519', { comment: 'gatehouse' });
+    if (!(sshUtils().parseKey(pair.private) instanceof Error)) return pair.private;
   }
   throw new Error('could not generate a usable SSH host key');
 }

@@ -1,6 +1,6 @@
 import type { Server as NetServer, Socket } from 'node:net';
 import type { Server as SshServer } from 'ssh2';
-import { Server } from './ssh2-runtime';
+import { ssh2Server } from './ssh2-runtime';
 import type { ApprovalBroker } from '../approvals/approval-broker';
 import type { Logger } from '../core/logger';
 import type { CompiledPolicy } from '../policy/policy-engine';
@@ -57,7 +57,7 @@ export class SshGateway {
 
   /** Start listening; resolves once the port is bound. */
   static async start(opts: SshGatewayOptions): Promise<SshGateway> {
-    const server = new Server({
+    const server = new (ssh2Server())({
       hostKeys: [opts.hostKey.privateKey],
       ident: 'Gatehouse',
       algorithms: { cipher: [...CIPHER_PREFERENCE] },

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ParsedKey } from 'ssh2';
-import { utils } from './ssh2-runtime';
+import { sshUtils } from './ssh2-runtime';
 import { invalid } from '../core/errors';
 
 /** A public key as OpenSSH writes it in a `.pub` file, decoded. */
@@ -27,7 +27,7 @@ export function sshFingerprint(blob: Buffer): string {
 export function parsePublicKey(text: string): SshPublicKey {
   const line = text.trim();
   if (/PRIVATE KEY/.test(line)) throw invalid('this is a private key; give the public key (the .pub file)');
-  const parsed = utils.parseKey(line);
+  const parsed = sshUtils().parseKey(line);
   if (parsed instanceof Error) throw invalid(`not an SSH public key: ${parsed.message}`);
   const key = (Array.isArray(parsed) ? parsed[0] : parsed) as ParsedKey;
   if (key.isPrivateKey()) throw invalid('this is a private key; give the public key (the .pub file)');
@@ -40,7 +40,7 @@ export function parsePublicKey(text: string): SshPublicKey {
  * Returns its public key's fingerprint (safe to show); throws `invalid` otherwise.
  */
 export function checkPrivateKey(text: string): string {
-  const parsed = utils.parseKey(text);
+  const parsed = sshUtils().parseKey(text);
   if (parsed instanceof Error) throw invalid(`not a usable SSH private key: ${parsed.message.replace(/passphrase/i, 'passphrase (encrypted keys are not supported)')}`);
   const key = (Array.isArray(parsed) ? parsed[0] : parsed) as ParsedKey;
   if (!key.isPrivateKey()) throw invalid('this is a public key; the connection needs the private key');

@@ -1,5 +1,5 @@
 import type { Client as SshClient, ConnectConfig } from 'ssh2';
-import { Client } from './ssh2-runtime';
+import { ssh2Client } from './ssh2-runtime';
 import type { ConnectionRecord } from '../store/records';
 import type { SqliteSshRepo } from '../store/ssh-repo';
 import type { SshCredential } from './ssh-credential';
@@ -45,7 +45,7 @@ export function connectSshUpstream(
 ): Promise<SshUpstream> {
   const now = opts.now ?? Date.now;
   return new Promise((resolve, reject) => {
-    const client = new Client();
+    const client = new (ssh2Client())();
     let mismatch: { pinned: string; offered: string } | null = null;
     let pinnedNow = false;
     let fingerprint = '';
