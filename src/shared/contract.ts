@@ -210,7 +210,7 @@ export const ReviewDto = z.object({
   name: z.string(),
   periodStart: Iso,
   periodEnd: Iso,
-  scope: z.object({ agent: z.string().optional(), connection: z.string().optional() }),
+  scope: z.object({ agent: z.string().optional(), connection: z.string().optional(), agentTag: z.string().optional(), connectionTag: z.string().optional() }),
   createdAt: Iso,
   createdBy: z.string(),
   completedAt: Iso.nullable(),
@@ -504,6 +504,9 @@ export const commands = {
         periodEnd: z.string().datetime({ offset: true }),
         agent: z.string().optional(),
         connection: z.string().optional(),
+        /** Only agents / connections carrying this tag. */
+        agentTag: z.string().min(1).optional(),
+        connectionTag: z.string().min(1).optional(),
       })
       .strict(),
     output: ReviewDto,

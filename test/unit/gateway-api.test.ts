@@ -199,6 +199,25 @@ describe('gateway API', () => {
     expect(r.statements[1]).toMatchObject({ protocol: 'extended', paramCount: 1, errorCode: '42601' });
   });
 
+  it('scopes a review campaign by agent tag and connection tag', async () => {
+    await call('connections.add', { name: 'prod', host: '127.0.0.1', database: 'p', username: 'u', tags: ['production'] });
+    await call('connections.add', { name: 'dev', host: '127.0.0.1', database: 'd', username: 'u', tags: [] });
+    await call('agents.add', { name: 'etl', tags: ['batch'] });
+    await call('agents.add', { name: 'chat', tags: [] });
+    for (const agent of ['etl', 'chat']) for (const connection of ['prod', 'dev']) await call('grants.add', { agent, connection });
+    const period = { periodStart: new Date(Date.now() - 3600_000).toISOString(), periodEnd: new Date(Date.now() + 3600_000).toISOString() };
+    const pairs = async (scope: Record<string, string>) => {
+      const r = await call('reviews.start', { name: 'r', ...period, ...scope });
+      expect(r.scope).toEqual(scope);
+      const got = await call('reviews.get', { id: r.id });
+      return got.items.map((i: { agentName: string; connectionName: string }) => `${i.agentName}@${i.connectionName}`).sort();
+    };
+    expect(await pairs({ agentTag: 'batch' })).toEqual(['etl@dev', 'etl@prod']);
+    expect(await pairs({ connectionTag: 'production' })).toEqual(['chat@prod', 'etl@prod']);
+    expect(await pairs({ agentTag: 'batch', connectionTag: 'production' })).toEqual(['etl@prod']);
+    expect(await pairs({ agentTag: 'nobody-has-this' })).toEqual([]);
+  });
+
   it('answers server.info, and hides the message of an unexpected failure', async () => {
     expect(await call('server.info', {})).toMatchObject({ version: 't', installationId: 'i' });
     await setup();

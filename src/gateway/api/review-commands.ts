@@ -73,7 +73,12 @@ export function reviewCommands(deps: ApiDeps): Handlers<Names> {
         name: input.name,
         periodStart,
         periodEnd,
-        scope: { ...(input.agent ? { agent: input.agent } : {}), ...(input.connection ? { connection: input.connection } : {}) },
+        scope: {
+          ...(input.agent ? { agent: input.agent } : {}),
+          ...(input.connection ? { connection: input.connection } : {}),
+          ...(input.agentTag ? { agentTag: input.agentTag } : {}),
+          ...(input.connectionTag ? { connectionTag: input.connectionTag } : {}),
+        },
         createdAt: now(),
         createdBy: ctx.actor,
         completedAt: null,
@@ -82,7 +87,7 @@ export function reviewCommands(deps: ApiDeps): Handlers<Names> {
         signature: null,
         publicKey: null,
       };
-      const entitlements = store.reviews.create(rec, { agentId: agent?.id, connectionId: connection?.id });
+      const entitlements = store.reviews.create(rec, { agentId: agent?.id, connectionId: connection?.id, agentTag: input.agentTag, connectionTag: input.connectionTag });
       audit.append({ kind: 'review.started', actor: ctx.actor, detail: { reviewId: rec.id, name: rec.name, period: [input.periodStart, input.periodEnd], scope: rec.scope, entitlements } });
       return reviewDto(rec);
     },

@@ -156,7 +156,7 @@ export interface ReviewCampaignRecord {
   name: string;
   periodStart: number;
   periodEnd: number;
-  scope: { agent?: string; connection?: string };
+  scope: { agent?: string; connection?: string; agentTag?: string; connectionTag?: string };
   createdAt: number;
   createdBy: string;
   completedAt: number | null;

@@ -48,7 +48,7 @@ export class SqliteReviewsRepo {
   }
 
   /** Create a campaign with one item per grant that was in force at some point of the period. */
-  create(c: ReviewCampaignRecord, filter: { agentId?: string; connectionId?: string }): number {
+  create(c: ReviewCampaignRecord, filter: { agentId?: string; connectionId?: string; agentTag?: string; connectionTag?: string }): number {
     return this.db.transaction(() => {
       this.insCampaign.run({ ...c, scope: JSON.stringify(c.scope) });
       const grants = this.db
@@ -57,9 +57,11 @@ export class SqliteReviewsRepo {
            FROM grants g JOIN agents a ON a.id = g.agent_id JOIN connections c ON c.id = g.connection_id
            WHERE g.created_at <= @end AND (g.revoked_at IS NULL OR g.revoked_at >= @start) AND (g.expires_at IS NULL OR g.expires_at >= @start)
              ${filter.agentId ? 'AND g.agent_id = @agentId' : ''} ${filter.connectionId ? 'AND g.connection_id = @connectionId' : ''}
+             ${filter.agentTag ? 'AND EXISTS (SELECT 1 FROM json_each(a.tags) WHERE value = @agentTag)' : ''}
+             ${filter.connectionTag ? 'AND EXISTS (SELECT 1 FROM json_each(c.tags) WHERE value = @connectionTag)' : ''}
            ORDER BY a.name, c.name`,
         )
-        .all({ start: c.periodStart, end: c.periodEnd, agentId: filter.agentId, connectionId: filter.connectionId }) as Record<string, string>[];
+        .all({ start: c.periodStart, end: c.periodEnd, agentId: filter.agentId, connectionId: filter.connectionId, agentTag: filter.agentTag, connectionTag: filter.connectionTag }) as Record<string, string>[];
       for (const g of grants) {
         this.insItem.run({ campaignId: c.id, grantId: g.id, agentId: g.agent_id, agentName: g.agent_name, connectionId: g.connection_id, connectionName: g.connection_name });
       }

@@ -23,12 +23,14 @@ export function registerReviewCommands(program: Command): void {
     .requiredOption('--period <start..end>', 'e.g. 2026-10-01..2026-12-31')
     .option('--agent <name>', 'only this agent')
     .option('--connection <name>', 'only this connection')
+    .option('--agent-tag <tag>', 'only agents with this tag')
+    .option('--connection-tag <tag>', 'only connections with this tag')
     .option('--data-dir <dir>', 'data directory')
     .option('--json', 'print JSON')
-    .action(async (o: CommonOptions & { name: string; period: string; agent?: string; connection?: string }) => {
+    .action(async (o: CommonOptions & { name: string; period: string; agent?: string; connection?: string; agentTag?: string; connectionTag?: string }) => {
       const period = parsePeriod(o.period);
       await withClient(o, async ({ client }) => {
-        const r = await client.call('reviews.start', { name: o.name, ...period, agent: o.agent, connection: o.connection });
+        const r = await client.call('reviews.start', { name: o.name, ...period, agent: o.agent, connection: o.connection, agentTag: o.agentTag, connectionTag: o.connectionTag });
         if (o.json) printJson(r);
         else process.stdout.write(`review ${r.id} started: ${r.progress.total} entitlement(s) to decide\n`);
       });
