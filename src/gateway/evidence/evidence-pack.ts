@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Signer } from '../identity/signing-key';
+import { chainedEventFromRow } from '../store/audit-repo';
 import type { EvidenceScope, EvidenceSessionRow, SqliteEvidenceRepo } from '../store/evidence-repo';
 import { csvRow, type CsvCell } from './csv';
 import {
@@ -436,19 +437,7 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
       if (!rows.length) break;
       for (const r of rows) {
         e.write(
-          JSON.stringify({
-            id: r.id,
-            at: r.at,
-            kind: r.kind,
-            actor: r.actor,
-            agentName: r.agent_name,
-            connectionName: r.connection_name,
-            sessionId: r.session_id,
-            clientAddress: r.client_addr,
-            detail: JSON.parse(r.detail),
-            prevHash: r.prev_hash,
-            hash: r.hash,
-          }) + '\n',
+          JSON.stringify(chainedEventFromRow(r)) + '\n',
         );
         headHash = r.hash;
       }

@@ -4,7 +4,8 @@ import type { AuditRecord } from './records';
 import type { AuditCheckpoint, AuditRepo } from './store-api';
 import type { Db } from './sql-helpers';
 
-interface Row {
+/** An audit_events row as stored (snake_case), chain fields included. */
+export interface AuditRow {
   id: number;
   at: number;
   kind: string;
@@ -18,7 +19,8 @@ interface Row {
   hash: string;
 }
 
-const fromRow = (r: Row): ChainedEvent => ({
+/** A stored audit row as a chained event (the shape `audit export` and evidence packs write). */
+export const chainedEventFromRow = (r: AuditRow): ChainedEvent => ({
   id: r.id,
   at: r.at,
   kind: r.kind,
@@ -68,11 +70,11 @@ export class SqliteAuditRepo implements AuditRepo {
     if (q.afterId !== undefined) where.push('id > @afterId');
     if (q.since !== undefined) where.push('at >= @since');
     const sql = `SELECT * FROM audit_events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id ${q.order === 'asc' ? 'ASC' : 'DESC'} LIMIT @limit`;
-    return (this.db.prepare(sql).all({ kind: q.kind, agent: q.agentName, afterId: q.afterId, since: q.since, limit: q.limit }) as Row[]).map(fromRow);
+    return (this.db.prepare(sql).all({ kind: q.kind, agent: q.agentName, afterId: q.afterId, since: q.since, limit: q.limit }) as AuditRow[]).map(chainedEventFromRow);
   }
 
   *chain(): IterableIterator<ChainedEvent> {
-    for (const r of this.db.prepare('SELECT * FROM audit_events ORDER BY id').iterate() as IterableIterator<Row>) yield fromRow(r);
+    for (const r of this.db.prepare('SELECT * FROM audit_events ORDER BY id').iterate() as IterableIterator<AuditRow>) yield chainedEventFromRow(r);
   }
 
   head(): { id: number; hash: string } | undefined {

@@ -1,3 +1,4 @@
+import type { AuditRow } from './audit-repo';
 import type { Statement } from 'better-sqlite3';
 import { GENESIS_HASH } from './audit-chain';
 import type { Db } from './sql-helpers';
@@ -47,19 +48,7 @@ export type EvidenceStatementRow = {
 } & Record<string, unknown>;
 
 /** An audit event row with its chain fields. */
-export interface EvidenceAuditRow {
-  id: number;
-  at: number;
-  kind: string;
-  actor: string;
-  agent_name: string | null;
-  connection_name: string | null;
-  session_id: string | null;
-  client_addr: string | null;
-  detail: string;
-  prev_hash: string;
-  hash: string;
-}
+export type EvidenceAuditRow = AuditRow;
 
 /**
  * Read-only queries behind evidence packs. Every list is read in bounded keyset pages (never the whole
