@@ -188,6 +188,20 @@ export const ReviewEvidenceDto = z.object({
   denials: z.number(),
   lastUsedAt: Iso.nullable(),
   unused: z.boolean(),
+  /** Statements policy blocked. */
+  blocks: z.number().optional(),
+  /** Values the masker replaced in results and SSH output (per-detector counts are not recorded). */
+  maskedValues: z.number().optional(),
+  /** SSH channels by kind (shell, exec, sftp, scp ...). */
+  channelsByKind: z.record(z.string(), z.number()).optional(),
+  /** Requests held for approval (newest first, at most 50) and who decided them; `approvalCount` counts all. */
+  approvals: z
+    .array(z.object({ id: z.string(), statement: z.string(), rule: z.string(), status: z.string(), decidedBy: z.string().nullable(), decidedAt: Iso.nullable(), reason: z.string().nullable() }))
+    .optional(),
+  approvalCount: z.number().optional(),
+  /** Tables the agent's statements read and wrote (schema-qualified as written); `reviews.get` only. */
+  tablesRead: z.array(z.string()).optional(),
+  tablesWritten: z.array(z.string()).optional(),
 });
 
 export const ReviewItemDto = z.object({
@@ -219,6 +233,8 @@ export const ReviewDto = z.object({
   digest: z.string().nullable(),
   signature: z.string().nullable(),
   publicKey: z.string().nullable(),
+  /** Hex SHA-256 of the public key's DER (as evidence packs name the key). */
+  keyFingerprint: z.string().nullable().optional(),
   progress: z.object({ decided: z.number(), total: z.number() }),
 });
 export type ReviewDto = z.infer<typeof ReviewDto>;
@@ -619,6 +635,8 @@ export const events = {
   'policy.changed': PolicyVersionDto,
   /** An evidence export is under way. */
   'evidence.progress': EvidenceProgressDto,
+  /** A review was started, an entitlement decided (`item`), or the review completed. */
+  'review.changed': z.object({ review: ReviewDto, item: ReviewItemDto.nullable() }),
 } as const;
 
 export type EventName = keyof typeof events;

@@ -218,6 +218,24 @@ describe('gateway API', () => {
     expect(await pairs({ agentTag: 'nobody-has-this' })).toEqual([]);
   });
 
+  it('announces review changes (start, each decision with its item) and the grant a decision changed', async () => {
+    await setup();
+    await call('agents.add', { name: 'idle' });
+    for (const agent of ['bot', 'idle']) await call('grants.add', { agent, connection: 'app' });
+    const period = { periodStart: new Date(Date.now() - 3600_000).toISOString(), periodEnd: new Date(Date.now() + 3600_000).toISOString() };
+    events.length = 0;
+    const r = await call('reviews.start', { name: 'q', ...period });
+    const got = await call('reviews.get', { id: r.id });
+    expect(got.items[0].evidence).toMatchObject({ blocks: 0, maskedValues: 0, approvals: [], approvalCount: 0, tablesRead: [], tablesWritten: [], unused: true });
+    const idle = got.items.find((i: { agentName: string }) => i.agentName === 'idle');
+    await call('reviews.decide', { id: r.id, grantId: idle.grantId, decision: 'revoke', comment: 'unused' });
+    const seen = events.filter((e) => e.event === 'review.changed' || e.event === 'grant.changed') as { event: string; payload: any }[];
+    expect(seen.map((e) => e.event)).toEqual(['review.changed', 'grant.changed', 'review.changed']);
+    expect(seen[0].payload).toMatchObject({ review: { id: r.id, progress: { decided: 0, total: 2 } }, item: null });
+    expect(seen[1].payload).toMatchObject({ agentName: 'idle', status: 'revoked' });
+    expect(seen[2].payload).toMatchObject({ review: { progress: { decided: 1, total: 2 } }, item: { grantId: idle.grantId, decision: 'revoke', comment: 'unused', decidedBy: 'test-admin' } });
+  });
+
   it('answers server.info, and hides the message of an unexpected failure', async () => {
     expect(await call('server.info', {})).toMatchObject({ version: 't', installationId: 'i' });
     await setup();

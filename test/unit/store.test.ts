@@ -456,19 +456,29 @@ describe('reviews repo', () => {
     store.sessions.insert(session('s2', T0 + 50, { agentId: 'a1', agentName: 'alpha', connectionId: 'c1', connectionName: 'main' }));
     store.sessions.insert(session('s3', T0 + 500, { agentId: 'a1', agentName: 'alpha', connectionId: 'c1', connectionName: 'main' }));
     store.statements.insertMany([
-      stmt('s1', 1, { commandTag: 'SELECT 3' }),
-      stmt('s1', 2, { commandTag: 'INSERT 0 1' }),
-      stmt('s2', 1, { commandTag: null, errorCode: '42P01' }),
-      stmt('s3', 1, { commandTag: 'DELETE 1' }),
+      stmt('s1', 1, { commandTag: 'SELECT 3', maskedValues: 2 }),
+      stmt('s1', 2, { commandTag: 'INSERT 0 1', approvalId: 'ap1' }),
+      stmt('s2', 1, { commandTag: null, errorCode: '42P01', policyAction: 'block', policyRule: 'no-drop' }),
+      stmt('s3', 1, { commandTag: 'DELETE 1', policyAction: 'block', maskedValues: 5 }),
     ]);
     store.audit.append({ at: T0 + 30, kind: 'access.denied', actor: 'gateway', agentName: 'alpha', connectionName: 'main', sessionId: null, clientAddress: null, detail: {} });
+    const approval = { sessionId: 's1', agentName: 'alpha', connectionName: 'main', protocol: 'postgres', statement: 'insert into t values (1)', rule: 'writes', message: 'm', expiresAt: T0 + 1000 };
+    store.approvals.insert({ ...approval, id: 'ap1', requestedAt: T0 + 25 });
+    store.approvals.settle('ap1', { status: 'approved', decidedBy: 'admin', decidedAt: T0 + 26, reason: null });
+    store.approvals.insert({ ...approval, id: 'ap2', requestedAt: T0 + 600 });
     expect(store.reviews.evidence('a1', 'c1', 'alpha', 'main', period.periodStart, period.periodEnd)).toEqual({
       sessions: 2,
       statements: 3,
       statementsByCommand: { ERROR: 1, INSERT: 1, SELECT: 1 },
       denials: 1,
       lastUsedAt: T0 + 50,
+      blocks: 1,
+      maskedValues: 2,
+      channelsByKind: {},
+      approvals: [{ id: 'ap1', statement: 'insert into t values (1)', rule: 'writes', status: 'approved', decidedBy: 'admin', decidedAt: T0 + 26, reason: null }],
+      approvalCount: 1,
     });
+    expect(store.reviews.statementTexts('a1', 'c1', period.periodStart, period.periodEnd, 10)).toEqual(['SELECT 1', 'SELECT 2']);
   });
 });
 

@@ -1,13 +1,20 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { ReviewDto, ReviewItemDto } from '../../shared/contract';
+import { grantToDto } from '../core/dto';
 import { conflict, invalid, notFound } from '../core/errors';
+import { keyFingerprint } from '../evidence/pack-format';
+import { loadSqlParser } from '../policy/sql-parser';
 import { canonicalJson } from '../store/audit-chain';
 import type { ReviewCampaignRecord, ReviewItemRecord } from '../store/records';
 import type { ApiDeps, Handlers } from './api-types';
+import { tablesTouched } from './tables-touched';
 
 type Names = 'reviews.list' | 'reviews.start' | 'reviews.get' | 'reviews.decide' | 'reviews.complete';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** How many distinct SQL texts per entitlement are parsed for the tables it touched (the most used first). */
+const TABLE_TEXTS_LIMIT = 2000;
 
 /**
  * reviews.*: access review campaigns. A campaign covers a period and a scope; each grant in force during
@@ -15,7 +22,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
  * agent did. Revocations take effect on the gateway at once; completion is signed.
  */
 export function reviewCommands(deps: ApiDeps): Handlers<Names> {
-  const { store, audit } = deps;
+  const { store, audit, events } = deps;
   const now = deps.now ?? Date.now;
 
   const campaign = (id: string) => store.reviews.get(id) ?? (() => { throw notFound('review', id); })();
@@ -31,7 +38,7 @@ export function reviewCommands(deps: ApiDeps): Handlers<Names> {
       connectionName: i.connectionName,
       grantStatus,
       grantExpiresAt: iso(g?.expiresAt ?? null),
-      evidence: { ...e, lastUsedAt: iso(e.lastUsedAt), unused: e.sessions === 0 },
+      evidence: { ...e, lastUsedAt: iso(e.lastUsedAt), unused: e.sessions === 0, approvals: e.approvals.map((a) => ({ ...a, decidedAt: iso(a.decidedAt) })) },
       decision: i.decision,
       newExpiresAt: iso(i.newExpiresAt),
       comment: i.comment,
@@ -55,6 +62,7 @@ export function reviewCommands(deps: ApiDeps): Handlers<Names> {
       digest: c.digest,
       signature: c.signature,
       publicKey: c.publicKey,
+      keyFingerprint: c.publicKey ? keyFingerprint(c.publicKey) : null,
       progress: { decided: items.filter((i) => i.decision !== null).length, total: items.length },
     };
   };
@@ -89,12 +97,20 @@ export function reviewCommands(deps: ApiDeps): Handlers<Names> {
       };
       const entitlements = store.reviews.create(rec, { agentId: agent?.id, connectionId: connection?.id, agentTag: input.agentTag, connectionTag: input.connectionTag });
       audit.append({ kind: 'review.started', actor: ctx.actor, detail: { reviewId: rec.id, name: rec.name, period: [input.periodStart, input.periodEnd], scope: rec.scope, entitlements } });
-      return reviewDto(rec);
+      const dto = reviewDto(rec);
+      events.emit('review.changed', { review: dto, item: null });
+      return dto;
     },
 
-    'reviews.get': (input) => {
+    'reviews.get': async (input) => {
       const c = campaign(input.id);
-      return { review: reviewDto(c), items: store.reviews.items(c.id).map((i) => itemDto(c, i)) };
+      await loadSqlParser();
+      const items = store.reviews.items(c.id).map((i) => {
+        const dto = itemDto(c, i);
+        const texts = store.reviews.statementTexts(i.agentId, i.connectionId, c.periodStart, c.periodEnd, TABLE_TEXTS_LIMIT);
+        return { ...dto, evidence: { ...dto.evidence, ...tablesTouched(texts) } };
+      });
+      return { review: reviewDto(c), items };
     },
 
     'reviews.decide': (input, ctx) => {
@@ -114,6 +130,8 @@ export function reviewCommands(deps: ApiDeps): Handlers<Names> {
       } else if (input.decision === 'expiry') {
         store.grants.setExpiry(item.grantId, newExpiresAt);
       }
+      const grant = input.decision === 'keep' ? undefined : store.grants.get(item.grantId);
+      if (grant) events.emit('grant.changed', grantToDto(grant, t));
       store.reviews.decide({ campaignId: c.id, grantId: item.grantId, decision: input.decision, newExpiresAt, comment: input.comment ?? null, decidedBy: ctx.actor, decidedAt: t });
       audit.append({
         kind: 'review.decided',
@@ -122,7 +140,9 @@ export function reviewCommands(deps: ApiDeps): Handlers<Names> {
         connectionName: item.connectionName,
         detail: { reviewId: c.id, grantId: item.grantId, decision: input.decision, newExpiresAt: iso(newExpiresAt), comment: input.comment ?? null, sessionsClosed },
       });
-      return itemDto(c, store.reviews.items(c.id).find((i) => i.grantId === item.grantId)!);
+      const decided = itemDto(c, store.reviews.items(c.id).find((i) => i.grantId === item.grantId)!);
+      events.emit('review.changed', { review: reviewDto(c), item: decided });
+      return decided;
     },
 
     'reviews.complete': (input, ctx) => {
@@ -140,7 +160,9 @@ export function reviewCommands(deps: ApiDeps): Handlers<Names> {
       const digest = createHash('sha256').update(canonicalJson(body)).digest('hex');
       store.reviews.complete(c.id, { completedAt, completedBy: ctx.actor, digest, signature: deps.signer.sign(digest), publicKey: deps.signer.publicKey });
       audit.append({ kind: 'review.completed', actor: ctx.actor, detail: { reviewId: c.id, digest, entitlements: items.length } });
-      return reviewDto(campaign(c.id));
+      const dto = reviewDto(campaign(c.id));
+      events.emit('review.changed', { review: dto, item: null });
+      return dto;
     },
   };
 }

@@ -193,4 +193,13 @@ export interface EntitlementEvidence {
   denials: number;
   /** Start of the newest session in the period, or null. */
   lastUsedAt: number | null;
+  /** Statements policy blocked (they never reached the upstream). */
+  blocks: number;
+  /** Result values (and SSH output values) the masker replaced. */
+  maskedValues: number;
+  /** SSH channels by kind (shell, exec, sftp, scp ...). */
+  channelsByKind: Record<string, number>;
+  /** Approval requests of this agent on this connection in the period (newest first, at most 50), and how many in all. */
+  approvals: { id: string; statement: string; rule: string; status: string; decidedBy: string | null; decidedAt: number | null; reason: string | null }[];
+  approvalCount: number;
 }

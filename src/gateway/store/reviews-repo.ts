@@ -114,12 +114,52 @@ export class SqliteReviewsRepo {
     const denials = this.db
       .prepare(`SELECT count(*) AS n FROM audit_events WHERE kind IN ('auth.failed', 'access.denied') AND agent_name = ? AND connection_name = ? AND at BETWEEN ? AND ?`)
       .get(agentName, connectionName, start, end) as { n: number };
+    const policy = this.db
+      .prepare(
+        `SELECT coalesce(sum(st.policy_action = 'block'), 0) AS blocks, coalesce(sum(st.masked_values), 0) AS masked
+         FROM statements st JOIN sessions se ON se.id = st.session_id
+         WHERE se.agent_id = ? AND se.connection_id = ? AND se.started_at BETWEEN ? AND ?`,
+      )
+      .get(agentId, connectionId, start, end) as { blocks: number; masked: number };
+    const channels = this.db
+      .prepare(
+        `SELECT r.kind, count(*) AS n, coalesce(sum(r.masked), 0) AS masked
+         FROM ssh_recordings r JOIN sessions se ON se.id = r.session_id
+         WHERE se.agent_id = ? AND se.connection_id = ? AND se.started_at BETWEEN ? AND ?
+         GROUP BY r.kind ORDER BY r.kind`,
+      )
+      .all(agentId, connectionId, start, end) as { kind: string; n: number; masked: number }[];
+    const approvalsWhere = 'agent_name = ? AND connection_name = ? AND requested_at BETWEEN ? AND ?';
+    const approvals = (
+      this.db
+        .prepare(`SELECT id, statement, rule, status, decided_by, decided_at, reason FROM approvals WHERE ${approvalsWhere} ORDER BY requested_at DESC LIMIT 50`)
+        .all(agentName, connectionName, start, end) as Record<string, any>[]
+    ).map((r) => ({ id: r.id, statement: r.statement, rule: r.rule, status: r.status, decidedBy: r.decided_by, decidedAt: r.decided_at, reason: r.reason }));
+    const approvalCount = (this.db.prepare(`SELECT count(*) AS n FROM approvals WHERE ${approvalsWhere}`).get(agentName, connectionName, start, end) as { n: number }).n;
     const statementsByCommand: Record<string, number> = {};
     let statements = 0;
     for (const r of byCommand) {
       statementsByCommand[r.cmd] = r.n;
       statements += r.n;
     }
-    return { sessions: s.n, statements, statementsByCommand, denials: denials.n, lastUsedAt: s.last };
+    const channelsByKind = Object.fromEntries(channels.map((c) => [c.kind, c.n]));
+    const maskedValues = policy.masked + channels.reduce((n, c) => n + c.masked, 0);
+    return { sessions: s.n, statements, statementsByCommand, denials: denials.n, lastUsedAt: s.last, blocks: policy.blocks, maskedValues, channelsByKind, approvals, approvalCount };
+  }
+
+  /**
+   * The distinct SQL texts an agent sent on a connection during [start, end] (at most `limit`, most used
+   * first), for working out which tables it read and wrote.
+   */
+  statementTexts(agentId: string, connectionId: string, start: number, end: number, limit: number): string[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT st.sql FROM statements st JOIN sessions se ON se.id = st.session_id
+           WHERE se.agent_id = ? AND se.connection_id = ? AND se.started_at BETWEEN ? AND ?
+           GROUP BY st.sql ORDER BY count(*) DESC LIMIT ?`,
+        )
+        .all(agentId, connectionId, start, end, limit) as { sql: string }[]
+    ).map((r) => r.sql);
   }
 }
