@@ -609,6 +609,16 @@ export const commands = {
     input: z.object({ connection: z.string(), agent: z.string(), sql: z.string().max(1_000_000) }).strict(),
     output: PolicyCheckResult,
   },
+  /** Applied policy versions, newest first, each with the lines it added and removed against the one before. */
+  'policy.history': {
+    input: z.object({ limit: z.number().int().min(1).max(1000).default(100) }).strict(),
+    output: z.array(PolicyVersionDto.extend({ linesAdded: z.number(), linesRemoved: z.number() })),
+  },
+  /** The unified diff between two applied versions (default: the one in force against its predecessor). */
+  'policy.diff': {
+    input: z.object({ from: z.number().int().min(0).optional(), to: z.number().int().min(1).optional() }).strict(),
+    output: z.object({ from: z.number(), to: z.number(), patch: z.string(), linesAdded: z.number(), linesRemoved: z.number(), truncated: z.boolean() }),
+  },
   /** Check a policy file without applying it (the console validates as you type); empty `errors` = valid. */
   'policy.validate': {
     input: z.object({ yaml: z.string().max(1_000_000) }).strict(),

@@ -103,6 +103,19 @@ describe('gatehouse policy (no server)', () => {
     expect(noConn.stderr).toBe('gatehouse: connection "nope" does not exist\n');
     expect((await gatehouse(['policy', 'check', '--connection', 'app', '--agent', 'nope', 'SELECT 1', '--data-dir', dir])).code).toBe(1);
 
+    // History and the before/after diff of the last change.
+    const hist = await gatehouse(['policy', 'history', '--data-dir', dir]);
+    expect(hist.code).toBe(0);
+    expect(hist.stdout.trimEnd().split('\n').map((l) => l.split(/\s+/)[0])).toEqual(['v2', 'v1']);
+    // Version 2 re-applied the same text; against "no policy" (0) the whole file is added.
+    expect((await gatehouse(['policy', 'diff', '--data-dir', dir])).stdout).toBe('versions 1 and 2 are identical\n');
+    const diff = await gatehouse(['policy', 'diff', '--from', '0', '--to', '2', '--data-dir', dir]);
+    expect(diff.code).toBe(0);
+    expect(diff.stdout).toMatch(/^--- policy\.yaml\tversion 0$/m);
+    expect(diff.stdout).toMatch(/^\+\+\+ policy\.yaml\tversion 2$/m);
+    expect(diff.stdout.split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++')).join('\n') + '\n').toBe(POLICY.replace(/^/gm, '+').replace(/\+$/, ''));
+    expect((await gatehouse(['policy', 'diff', '--to', '7', '--data-dir', dir])).stderr).toMatch(/does not exist/);
+
     // Every version is kept and audited with its hash.
     const store = Store.open(path.join(dir, 'gatehouse.db'), { readonly: true });
     try {

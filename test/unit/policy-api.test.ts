@@ -66,6 +66,28 @@ describe('policy API', () => {
     expect(decideSql(loadCompiledPolicy(store), BOT, 'DROP TABLE t').action).toBe('allow');
   });
 
+  it('every change is audited with before/after: the version replaced, its hash and the diff', async () => {
+    await call('policy.apply', { yaml: POLICY });
+    const next = POLICY.replace('action: block', 'action: approve');
+    await call('policy.apply', { yaml: next });
+    const [second, first] = store.audit.list({ limit: 10, kind: 'policy.applied' });
+    expect(first.detail).toMatchObject({ version: 1, previousVersion: 0, previousSha256: null, linesAdded: POLICY.split('\n').length - 1, linesRemoved: 0 });
+    expect(second.detail).toMatchObject({ version: 2, previousVersion: 1, previousSha256: policySha256(POLICY), sha256: policySha256(next), linesAdded: 1, linesRemoved: 1 });
+    expect(second.detail.diff).toContain('\n-    action: block\n+    action: approve\n');
+    expect(second.detail.diff).toContain('version 1');
+
+    const history = await call('policy.history', {});
+    expect(history.map((h: any) => [h.version, h.linesAdded, h.linesRemoved])).toEqual([
+      [2, 1, 1],
+      [1, POLICY.split('\n').length - 1, 0],
+    ]);
+    const d = await call('policy.diff', {});
+    expect(d).toMatchObject({ from: 1, to: 2, linesAdded: 1, linesRemoved: 1, truncated: false });
+    expect(d.patch).toBe(second.detail.diff);
+    expect((await call('policy.diff', { from: 0, to: 1 })).patch).toContain('+    action: block');
+    await expect(call('policy.diff', { from: 1, to: 9 })).rejects.toMatchObject({ code: 'not_found' });
+  });
+
   it('an invalid file is refused with line-precise issues and changes nothing', async () => {
     const err = await call('policy.apply', { yaml: 'version: 1\nrules:\n  - name: a\n    action: nope\n' }).catch((e) => e);
     expect(err).toBeInstanceOf(ContractError);

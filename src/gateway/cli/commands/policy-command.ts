@@ -13,7 +13,7 @@ function readUserFile(file: string): string {
   }
 }
 
-/** `gatehouse policy apply|export|check`: the policy file (docs/policy.md). */
+/** `gatehouse policy apply|export|check|history|diff`: the policy file (docs/policy.md). */
 export function registerPolicyCommands(program: Command): void {
   const cmd = program.command('policy').description('the policy file: guardrails, approvals and masking (docs/policy.md)');
 
@@ -57,6 +57,36 @@ export function registerPolicyCommands(program: Command): void {
           else process.stderr.write(`wrote policy version ${r.version} to ${o.out}\n`);
         } else if (o.json) printJson(r);
         else process.stdout.write(r.yaml.endsWith('\n') ? r.yaml : `${r.yaml}\n`);
+      }),
+    );
+
+  cmd
+    .command('history')
+    .description('applied policy versions, newest first: when, by whom, lines added and removed')
+    .option('--limit <n>', 'how many versions', (v) => Number.parseInt(v, 10), 20)
+    .option('--data-dir <dir>', 'data directory')
+    .option('--json', 'print JSON')
+    .action(async (o: CommonOptions & { limit: number }) =>
+      withClient(o, async ({ client }) => {
+        const rows = await client.call('policy.history', { limit: o.limit });
+        if (o.json) return printJson(rows);
+        if (!rows.length) process.stdout.write('no policy applied yet (everything allowed)\n');
+        for (const r of rows) process.stdout.write(`v${r.version}  ${r.appliedAt}  ${r.appliedBy}  +${r.linesAdded} -${r.linesRemoved}  sha256 ${r.sha256.slice(0, 16)}…\n`);
+      }),
+    );
+
+  cmd
+    .command('diff')
+    .description('the unified diff between two applied versions (default: the one in force against the one before)')
+    .option('--from <version>', 'older version (0 = before any policy)', (v) => Number.parseInt(v, 10))
+    .option('--to <version>', 'newer version', (v) => Number.parseInt(v, 10))
+    .option('--data-dir <dir>', 'data directory')
+    .option('--json', 'print JSON')
+    .action(async (o: CommonOptions & { from?: number; to?: number }) =>
+      withClient(o, async ({ client }) => {
+        const r = await client.call('policy.diff', { ...(o.from !== undefined ? { from: o.from } : {}), ...(o.to !== undefined ? { to: o.to } : {}) });
+        if (o.json) return printJson(r);
+        process.stdout.write(r.patch || `versions ${r.from} and ${r.to} are identical\n`);
       }),
     );
 

@@ -3,6 +3,7 @@ import type { AgentDto, CommandOutput, ConnectionDto, PolicyCheckResult } from '
 import { SqlCode } from '../../components/sql-code';
 import { useClient, useEvent } from '../../contract-client/client-context';
 import { formatTime } from '../../format';
+import { PolicyHistory } from './policy-history';
 import { offsetOf, policyFileName } from './text-position';
 
 type Loaded = CommandOutput<'policy.get'>;
@@ -199,7 +200,10 @@ export function PolicyScreen() {
               </p>
             )}
           </div>
-          <TryIt version={loaded.version} />
+          <div className="policy-side">
+            <TryIt version={loaded.version} />
+            <PolicyHistory />
+          </div>
         </div>
       )}
     </section>
