@@ -208,6 +208,16 @@ describe('console management screens in Chromium', () => {
     await decision.locator('[data-decision=approve]').waitFor();
     expect(await decision.locator('[data-rule]').textContent()).toBe('orders-writes');
     await page.locator('#policy-validation').getByText('Valid policy').waitFor();
+
+    // The history lists the new version; it opens as the diff against "no policy": every line added.
+    const history = page.getByRole('region', { name: 'History' });
+    const v1 = history.getByRole('button', { name: /^v1 / });
+    await v1.waitFor();
+    expect(await v1.textContent()).toContain(`+${POLICY.trimEnd().split('\n').length}`);
+    await v1.click();
+    const changes = history.getByLabel('Changes in version 1');
+    await changes.locator('.diff-add', { hasText: 'orders-writes' }).waitFor();
+    expect(await changes.locator('.diff-del').count()).toBe(0);
     await page.screenshot({ path: path.join(shots, 'policy.png') });
   });
 

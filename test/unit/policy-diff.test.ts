@@ -7,7 +7,7 @@ describe('diffPolicies', () => {
     expect(c.linesAdded).toBe(2);
     expect(c.linesRemoved).toBe(1);
     expect(c.truncated).toBe(false);
-    expect(c.patch).toContain('--- policy.yaml\tversion 1');
+    expect(c.patch.startsWith('--- policy.yaml\tversion 1\n')).toBe(true);
     expect(c.patch).toContain('+++ policy.yaml\tversion 2');
     expect(c.patch).toContain('\n-b: 2\n+b: 5\n');
     expect(c.patch).toContain('\n+d: 4\n');

@@ -1,4 +1,4 @@
-import { formatPatch, structuredPatch } from 'diff';
+import { FILE_HEADERS_ONLY, formatPatch, structuredPatch } from 'diff';
 
 /** The change from one policy file to the next, as kept in the `policy.applied` audit event. */
 export interface PolicyChange {
@@ -29,7 +29,7 @@ export function diffPolicies(before: { version: number; yaml: string }, after: {
       else if (l.startsWith('-')) linesRemoved++;
     }
   }
-  const full = structured.hunks.length ? formatPatch(structured) : '';
+  const full = structured.hunks.length ? formatPatch(structured, FILE_HEADERS_ONLY) : '';
   const truncated = full.length > maxPatchChars;
   return { patch: truncated ? full.slice(0, full.lastIndexOf('\n', maxPatchChars) + 1) : full, truncated, linesAdded, linesRemoved };
 }
