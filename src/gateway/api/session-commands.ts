@@ -39,6 +39,6 @@ export function sessionCommands(deps: ApiDeps): Handlers<Names> {
         .list({ limit: input.limit, kind: input.kind, agentName: input.agent, afterId: input.afterId, since: input.since ? Date.parse(input.since) : undefined, order: input.order })
         .map(auditToDto),
 
-    'audit.verify': () => verifyAuditChain(store, deps.auditPublicKey ?? null),
+    'audit.verify': () => verifyAuditChain(store, deps.auditPublicKey ?? null, deps.info().dataDir),
   };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -35,6 +36,11 @@ export class AsciicastWriter {
   private readonly now: () => number;
   private readonly maxOutputBytes: number;
   private closed = false;
+  /** SHA-256 of every byte written to the file, in order: the digest chained when the channel ends. */
+  private readonly hash = createHash('sha256');
+  private sealedDigest: string | null = null;
+  /** Bytes written to the file. */
+  fileBytes = 0;
   /** Output bytes received (written or not). */
   outputBytes = 0;
   /** Input bytes received. */
@@ -94,8 +100,14 @@ export class AsciicastWriter {
       if (restIn) this.event('i', restIn);
     } finally {
       this.closed = true;
+      this.sealedDigest = this.hash.digest('hex');
       closeSync(this.fd);
     }
+  }
+
+  /** Hex SHA-256 of the whole file as written, once it is closed (null before). */
+  get sha256(): string | null {
+    return this.sealedDigest;
   }
 
   private event(code: 'o' | 'i' | 'r', data: string): void {
@@ -108,5 +120,7 @@ export class AsciicastWriter {
     const buf = Buffer.from(text + '\n', 'utf8');
     let off = 0;
     while (off < buf.length) off += writeSync(this.fd, buf, off);
+    this.hash.update(buf);
+    this.fileBytes += buf.length;
   }
 }

@@ -520,6 +520,19 @@ export class SessionChannel {
         this.host.log.error('could not index the end of an ssh recording', { err });
       }
     }
+    // Chain the recording file's digest into the audit trail: `gatehouse audit verify` re-hashes the
+    // file and reports any later edit, truncation or deletion (docs/audit.md).
+    const sha256 = this.cast?.sha256;
+    if (this.cast && sha256) {
+      this.host.auditEvent('ssh.recorded', {
+        channel: this.channelId,
+        kind: this.kind,
+        file: path.relative(this.host.dataDir, this.cast.file),
+        sha256,
+        bytes: this.cast.fileBytes,
+        ...(this.cast.truncated ? { truncated: true } : {}),
+      });
+    }
     this.host.log.info('ssh channel ended', { channel: this.channelId, kind: this.kind, reason, command: this.command ?? undefined });
     this.host.channelClosed(this);
   }
