@@ -1,8 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
 import { createDeflateRaw, crc32, deflateRawSync, type DeflateRaw } from 'node:zlib';
-import { Zip, type ZipInputFile } from 'fflate';
 import { Utf8Chunks } from './utf8-chunks';
+import { ZipWriter, type KnownSizes } from './zip-writer';
 
 /** A file written into the pack: its path in the zip, SHA-256 (hex) and size of its content. */
 export interface PackedFile {
@@ -11,42 +11,51 @@ export interface PackedFile {
   bytes: number;
 }
 
+export interface PackWriterOptions {
+  level?: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+  /** Modification time of every entry. */
+  mtime: Date;
+  /** Write every ZIP64 structure even when nothing needs it (tests of the over-4-GiB paths; see ZipWriter). */
+  forceZip64?: boolean;
+}
+
 /** Text is gathered (as UTF-8) up to this size before it is hashed and handed to the compressor. */
 const FLUSH_BYTES = 1 << 20;
+/** Compressed output of later entries held in memory while an earlier one finishes, before `drained()` waits. */
+const MAX_HELD_BYTES = 16 << 20;
 
 /**
- * Streams a zip to a file with fflate's streaming Zip + ZipDeflate, one entry at a time, hashing each
+ * Streams a zip (our ZipWriter: ZIP64 wherever needed) to a file, one entry at a time, hashing each
  * entry's content (SHA-256) as it goes. Nothing but the current chunk is held in memory: callers write
  * text pieces and await `drained()` between pages so the file stream's buffer stays bounded.
+ *
+ * An entry ends before its compressor has given back all its data; the next one may start at once. The
+ * zip is written in entry order, so a later entry's compressed data waits (in memory, bounded by
+ * `drained()`) until the entries before it are written.
  */
 export class PackWriter {
-  private readonly zip: Zip;
+  private readonly zip: ZipWriter;
   private readonly out: WriteStream;
   private readonly files: PackedFile[] = [];
   private failure: Error | null = null;
   private open: PackEntry | null = null;
   private finished: Promise<void> | null = null;
-  private lastInput: { finished: Promise<void> } | null = null;
+  /** Entries not all written into the zip yet, in zip order; only the first one writes. */
+  private readonly pending: EntryOutput[] = [];
+  private held = 0;
   /** Text of the open entry, gathered as UTF-8 (one entry is open at a time). */
   private readonly text = new Utf8Chunks(FLUSH_BYTES, (chunk) => this.open!.chunk(chunk));
 
   constructor(
     private readonly file: string,
-    private readonly opts: { level?: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9; mtime: Date },
+    private readonly opts: PackWriterOptions,
   ) {
     // 'wx': never overwrite a file someone else put there; 0600: a pack is as sensitive as the store.
     // Deep buffers (bounded: a few MiB) let the JavaScript thread build the next rows while zlib and the
     // disk work in the thread pool, instead of waiting for every chunk.
     this.out = createWriteStream(file, { flags: 'wx', mode: 0o600, highWaterMark: 4 << 20 });
-    this.out.on('error', (err) => (this.failure ??= err));
-    this.zip = new Zip((err, data, final) => {
-      if (err) {
-        this.failure ??= err;
-        return;
-      }
-      this.out.write(data);
-      if (final) this.out.end();
-    });
+    this.out.on('error', (err) => this.fail(err));
+    this.zip = new ZipWriter((chunk) => this.out.write(chunk), { forceZip64: opts.forceZip64 });
   }
 
   /** Every entry written so far, in zip order. */
@@ -58,9 +67,8 @@ export class PackWriter {
   entry(path: string): PackEntry {
     this.check();
     if (this.open) throw new Error(`${this.open.path} is still being written`);
-    const input = new NativeDeflateInput(path, this.opts.level ?? 6, this.opts.mtime, (err) => (this.failure ??= err));
-    this.zip.add(input);
-    this.lastInput = input;
+    const input = new NativeDeflateInput(path, this.opts.level ?? 6, this);
+    this.pending.push(input);
     const entry = new PackEntry(path, input, this.text, (f) => {
       this.files.push(f);
       this.open = null;
@@ -79,24 +87,70 @@ export class PackWriter {
   }
 
   /**
-   * Copy an entry compressed ahead of time (raw DEFLATE, with its CRC-32, size and SHA-256 known) into
-   * the zip as it is: no second compression, no second hash.
+   * Copy an entry compressed ahead of time (raw DEFLATE, with its CRC-32, size, compressed size and
+   * SHA-256 known) into the zip as it is: no second compression, no second hash.
    */
-  async addCompressed(path: string, e: { crc: number; bytes: number; sha256: string }, data: AsyncIterable<Uint8Array>): Promise<PackedFile> {
+  async addCompressed(path: string, e: { crc: number; bytes: number; compressedBytes: number; sha256: string }, data: AsyncIterable<Uint8Array>): Promise<PackedFile> {
     this.check();
     if (this.open) throw new Error(`${this.open.path} is still being written`);
-    const input = new CompressedInput(path, this.opts.mtime, e.crc, e.bytes);
-    this.zip.add(input);
-    this.lastInput = input;
+    const output = new EntryOutput(path);
+    output.known = { crc: e.crc, size: e.bytes, compressedSize: e.compressedBytes };
+    this.pending.push(output);
     for await (const chunk of data) {
-      input.push(chunk);
-      if (this.out.writableNeedDrain) await this.drained();
+      this.data(output, Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      if (this.out.writableNeedDrain || this.held > MAX_HELD_BYTES) await this.drained();
     }
-    input.end();
+    this.ended(output);
     this.check();
     const f = { path, sha256: e.sha256, bytes: e.bytes };
     this.files.push(f);
     return f;
+  }
+
+  /** Compressed data of an entry: written now when the entries before it are, held until then otherwise. */
+  data(output: EntryOutput, chunk: Buffer): void {
+    output.chunks.push(chunk);
+    if (output !== this.pending[0]) this.held += chunk.length;
+    else this.pump();
+  }
+
+  /** All of an entry's compressed data has been given (and, for a streamed one, its CRC-32 and size are final). */
+  ended(output: EntryOutput): void {
+    output.ended = true;
+    this.pump();
+  }
+
+  /** Write what can be written, in zip order. */
+  private pump(): void {
+    if (this.failure) return;
+    try {
+      while (this.pending.length) {
+        const o = this.pending[0];
+        if (!o.begun) {
+          // Sizes known up front (one-piece compression, a spool) go into the local header; an entry that
+          // streams through zlib gets a data descriptor. An entry that is neither yet has given no data.
+          if (!o.known && !o.streaming) return;
+          this.zip.begin(o.path, this.opts.mtime, o.known ?? undefined);
+          o.begun = true;
+        }
+        for (const c of o.chunks) this.zip.data(c);
+        o.chunks.length = 0;
+        if (!o.ended) return;
+        this.zip.end(o.known ? undefined : { crc: o.crc, size: o.size });
+        this.pending.shift();
+        const next = this.pending[0];
+        if (next) for (const c of next.chunks) this.held -= c.length;
+        o.done();
+      }
+    } catch (err) {
+      this.fail(err as Error);
+    }
+  }
+
+  /** Record the first failure; nothing more is written and no one waits for an entry any more. */
+  fail(err: Error): void {
+    this.failure ??= err;
+    for (const o of this.pending) o.done();
   }
 
   /** Resolves when the compressor and the output stream can take more (call between pages). */
@@ -104,18 +158,21 @@ export class PackWriter {
     this.check();
     const input = this.open?.input;
     if (input?.needsDrain) await input.drained();
+    // Later entries' data piles up in memory while an earlier one's compressor finishes: bound it.
+    while (this.held > MAX_HELD_BYTES && this.pending.length && !this.failure) await this.pending[0].finished;
     if (this.out.writableNeedDrain) await new Promise<void>((resolve) => this.out.once('drain', () => resolve()).once('error', () => resolve()));
     this.check();
   }
 
-  /** End the archive (central directory) and wait until the file is on disk. */
+  /** End the archive (central directory, end records) and wait until the file is on disk. */
   finish(): Promise<void> {
     this.finished ??= (async () => {
       this.check();
       if (this.open) throw new Error(`${this.open.path} was not ended`);
-      await this.lastInput?.finished;
+      await this.pending[this.pending.length - 1]?.finished;
       this.check();
-      this.zip.end();
+      this.zip.finish();
+      this.out.end();
       await new Promise<void>((resolve, reject) => {
         if (this.out.closed) return resolve();
         this.out.once('close', resolve).once('error', reject);
@@ -127,7 +184,10 @@ export class PackWriter {
 
   /** Stop and remove the partial file (after a failure). */
   abort(): void {
-    this.zip.terminate();
+    for (const o of this.pending.splice(0)) {
+      o.terminate();
+      o.done();
+    }
     this.out.destroy();
     rmSync(this.file, { force: true });
   }
@@ -180,50 +240,57 @@ export class PackEntry {
   }
 }
 
-/**
- * A zip entry for fflate's streaming Zip whose DEFLATE runs in Node's zlib instead of fflate's JavaScript
- * deflater. An entry that ends before its first 1 MiB (most files) is compressed
- * in one synchronous call, with no stream and no zlib state left for the garbage collector; a bigger one
- * streams through a zlib DeflateRaw, which works in libuv's thread pool while the export builds the next
- * chunk on the JavaScript thread. fflate's Zip writes the headers, data descriptor (CRC-32 and sizes
- * computed here) and central directory as for its own ZipDeflate.
- */
-class NativeDeflateInput implements ZipInputFile {
-  readonly compression = 8;
-  readonly flag = 0;
+/** The compressed data of one entry on its way into the zip, and what its headers need. */
+class EntryOutput {
+  /** CRC-32 and uncompressed size (of a streamed entry, final once it has ended). */
   crc = 0;
   size = 0;
-  ondata!: ZipInputFile['ondata'];
-  /** Resolves when the compressed data has all been handed to the zip. */
-  finished: Promise<void> = Promise.resolve();
+  /** Sizes known before the data is written (then no data descriptor). */
+  known: KnownSizes | null = null;
+  /** Compressed chunks not written into the zip yet. */
+  readonly chunks: Buffer[] = [];
+  begun = false;
+  ended = false;
+  /** Resolves when the whole entry is in the zip (or the export was aborted). */
+  readonly finished: Promise<void>;
+  done!: () => void;
+
+  constructor(readonly path: string) {
+    this.finished = new Promise<void>((resolve) => (this.done = resolve));
+  }
+
+  /** Whether the entry streams through zlib (its sizes are known only at its end). */
+  get streaming(): boolean {
+    return false;
+  }
+
+  terminate(): void {}
+}
+
+/**
+ * An entry DEFLATEd by Node's zlib. An entry that ends before its first 1 MiB (most files) is compressed
+ * in one synchronous call, with no stream and no zlib state left for the garbage collector, and gets its
+ * sizes in its local header; a bigger one streams through a zlib DeflateRaw, which works in libuv's
+ * thread pool while the export builds the next chunk on the JavaScript thread, and gets a data
+ * descriptor (CRC-32 and sizes computed here).
+ */
+class NativeDeflateInput extends EntryOutput {
   private z: DeflateRaw | null = null;
 
   constructor(
-    readonly filename: string,
+    path: string,
     private readonly level: number,
-    readonly mtime: Date,
-    private readonly onError: (err: Error) => void,
-  ) {}
-
-  // Set by Zip.add before any data can arrive.
-  private emit(data: Uint8Array, final: boolean): void {
-    (this.ondata as (err: null, data: Uint8Array, final: boolean) => void)(null, data, final);
+    private readonly writer: PackWriter,
+  ) {
+    super(path);
   }
 
   private stream(): DeflateRaw {
     if (this.z) return this.z;
     const z = (this.z = createDeflateRaw({ level: this.level, writableHighWaterMark: 4 << 20 } as Parameters<typeof createDeflateRaw>[0]));
-    this.finished = new Promise<void>((resolve) => {
-      z.on('data', (chunk: Buffer) => this.emit(chunk, false));
-      z.on('end', () => {
-        this.emit(new Uint8Array(0), true);
-        resolve();
-      });
-      z.on('error', (err: Error) => {
-        this.onError(err);
-        resolve();
-      });
-    });
+    z.on('data', (chunk: Buffer) => this.writer.data(this, chunk));
+    z.on('end', () => this.writer.ended(this));
+    z.on('error', (err: Error) => this.writer.fail(err));
     return z;
   }
 
@@ -234,7 +301,7 @@ class NativeDeflateInput implements ZipInputFile {
   }
 
   /** Whether the entry is being streamed through zlib (its chunks must not be reused). */
-  get streaming(): boolean {
+  override get streaming(): boolean {
     return this.z !== null;
   }
 
@@ -248,7 +315,10 @@ class NativeDeflateInput implements ZipInputFile {
       this.z.end(last ?? undefined);
       return;
     }
-    this.emit(deflateRawSync(last ?? Buffer.alloc(0), { level: this.level }), true);
+    const data = deflateRawSync(last ?? Buffer.alloc(0), { level: this.level });
+    this.known = { crc: this.crc, size: this.size, compressedSize: data.length };
+    this.writer.data(this, data);
+    this.writer.ended(this);
   }
 
   get needsDrain(): boolean {
@@ -262,30 +332,7 @@ class NativeDeflateInput implements ZipInputFile {
     });
   }
 
-  terminate(): void {
+  override terminate(): void {
     this.z?.destroy();
-  }
-}
-
-/** A zip entry whose raw DEFLATE data was made elsewhere (a spool): handed to fflate's Zip as it is. */
-class CompressedInput implements ZipInputFile {
-  readonly compression = 8;
-  readonly flag = 0;
-  ondata!: ZipInputFile['ondata'];
-  readonly finished: Promise<void> = Promise.resolve();
-
-  constructor(
-    readonly filename: string,
-    readonly mtime: Date,
-    readonly crc: number,
-    readonly size: number,
-  ) {}
-
-  push(chunk: Uint8Array): void {
-    (this.ondata as (err: null, data: Uint8Array, final: boolean) => void)(null, chunk, false);
-  }
-
-  end(): void {
-    (this.ondata as (err: null, data: Uint8Array, final: boolean) => void)(null, new Uint8Array(0), true);
   }
 }

@@ -12,61 +12,164 @@ export interface ZipEntry {
 }
 
 const EOCD_SIG = 0x06054b50;
+const ZIP64_LOCATOR_SIG = 0x07064b50;
+const ZIP64_EOCD_SIG = 0x06064b50;
 const CENTRAL_SIG = 0x02014b50;
 const LOCAL_SIG = 0x04034b50;
+/** Header id of the ZIP64 extended information extra field. */
+const ZIP64_EXTRA = 0x0001;
+const MAX16 = 0xffff;
+const MAX32 = 0xffffffff;
 
 /** A zip that can't be read; the message says why. */
 export class ZipFormatError extends Error {}
 
+/** The central directory's place and size, from the end record(s). */
+interface DirectoryBounds {
+  count: number;
+  dirOffset: number;
+  dirSize: number;
+  /** Where the end records begin: the directory must end at or before it. */
+  endOffset: number;
+}
+
+/** An unsigned 64-bit little-endian integer; refused past 2^53 (no file that big). */
+function readU64(buf: Buffer, at: number, what: string): number {
+  const n = buf.readBigUInt64LE(at);
+  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new ZipFormatError(`${what} is impossibly large (${n})`);
+  return Number(n);
+}
+
+/**
+ * Find the end of central directory record in the last 64 KiB and, when it points to them (a field at
+ * its maximum, or a locator right before it), the ZIP64 end record and its locator. Every count, size and
+ * offset must agree with the others and lie inside the file.
+ */
+async function readDirectoryBounds(fh: fs.FileHandle, size: number): Promise<DirectoryBounds> {
+  const tailLen = Math.min(size, 22 + 20 + 0xffff);
+  const tail = Buffer.alloc(tailLen);
+  await fh.read(tail, 0, tailLen, size - tailLen);
+  let eocd = -1;
+  for (let i = tailLen - 22; i >= 0; i--) {
+    if (tail.readUInt32LE(i) === EOCD_SIG && i + 22 + tail.readUInt16LE(i + 20) === tailLen) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) throw new ZipFormatError('not a zip archive (no end of central directory record)');
+  const eocdOffset = size - tailLen + eocd;
+  const disk = tail.readUInt16LE(eocd + 4);
+  const dirDisk = tail.readUInt16LE(eocd + 6);
+  const diskCount = tail.readUInt16LE(eocd + 8);
+  const count = tail.readUInt16LE(eocd + 10);
+  const dirSize = tail.readUInt32LE(eocd + 12);
+  const dirOffset = tail.readUInt32LE(eocd + 16);
+  const hasLocator = eocd >= 20 && tail.readUInt32LE(eocd - 20) === ZIP64_LOCATOR_SIG;
+  const wantsZip64 = count === MAX16 || diskCount === MAX16 || dirSize === MAX32 || dirOffset === MAX32 || disk === MAX16 || dirDisk === MAX16;
+  if (!hasLocator) {
+    if (wantsZip64) throw new ZipFormatError('the end of central directory record points to ZIP64 records, but there is no ZIP64 end of central directory locator before it');
+    if (disk !== 0 || dirDisk !== 0 || diskCount !== count) throw new ZipFormatError('multi-disk (split) archives are not supported');
+    if (dirOffset + dirSize > eocdOffset) throw new ZipFormatError('the central directory lies outside the file (truncated?)');
+    return { count, dirOffset, dirSize, endOffset: eocdOffset };
+  }
+
+  // ZIP64: the locator (20 bytes) right before the end record names the ZIP64 end record, which must end
+  // where the locator begins.
+  const loc = eocd - 20;
+  const locatorOffset = eocdOffset - 20;
+  const recordDisk = tail.readUInt32LE(loc + 4);
+  const recordOffset = readU64(tail, loc + 8, 'the ZIP64 end of central directory locator\'s offset');
+  const totalDisks = tail.readUInt32LE(loc + 16);
+  if (recordDisk !== 0 || totalDisks !== 1) throw new ZipFormatError('the ZIP64 end of central directory locator is damaged or names several disks (split archives are not supported)');
+  if (recordOffset + 56 > locatorOffset) throw new ZipFormatError(`the ZIP64 end of central directory locator points past the end of the archive (offset ${recordOffset})`);
+  const rec = Buffer.alloc(56);
+  await fh.read(rec, 0, 56, recordOffset);
+  if (rec.readUInt32LE(0) !== ZIP64_EOCD_SIG) throw new ZipFormatError(`no ZIP64 end of central directory record where the locator points (offset ${recordOffset})`);
+  const recordSize = readU64(rec, 4, 'the ZIP64 end of central directory record\'s size');
+  if (recordSize < 44 || recordOffset + 12 + recordSize !== locatorOffset) throw new ZipFormatError('the ZIP64 end of central directory record is damaged (its size does not reach its locator)');
+  const count64 = readU64(rec, 32, 'the ZIP64 entry count');
+  const dirSize64 = readU64(rec, 40, 'the ZIP64 central directory size');
+  const dirOffset64 = readU64(rec, 48, 'the ZIP64 central directory offset');
+  if (rec.readUInt32LE(16) !== 0 || rec.readUInt32LE(20) !== 0 || readU64(rec, 24, 'the ZIP64 entry count on this disk') !== count64) {
+    throw new ZipFormatError('the ZIP64 end of central directory record is damaged or names several disks (split archives are not supported)');
+  }
+  // Fields of the classic record that are not at their maximum must say the same as the ZIP64 record.
+  const disagree = (classic: number, max: number, real: number) => classic !== max && classic !== real;
+  if (disagree(count, MAX16, count64) || disagree(diskCount, MAX16, count64)) throw new ZipFormatError(`the end records disagree on the number of entries (${count} and ${count64})`);
+  if (disagree(dirSize, MAX32, dirSize64) || disagree(dirOffset, MAX32, dirOffset64)) throw new ZipFormatError('the end records disagree on where the central directory is');
+  if (disagree(disk, MAX16, 0) || disagree(dirDisk, MAX16, 0)) throw new ZipFormatError('multi-disk (split) archives are not supported');
+  if (dirOffset64 + dirSize64 > recordOffset) throw new ZipFormatError('the central directory lies outside the file (truncated?)');
+  return { count: count64, dirOffset: dirOffset64, dirSize: dirSize64, endOffset: recordOffset };
+}
+
 /**
  * Read a zip's central directory (the authoritative list of its files) without loading the archive:
- * the end record is found in the last 64 KiB, then the directory is read in one piece. ZIP64 archives
- * (over 4 GiB or 65,535 files) are refused with a clear error; evidence packs are written without it.
+ * the end record is found in the last 64 KiB, then the directory is read in one piece. ZIP64 (archives
+ * over 4 GiB or 65,535 entries, entries over 4 GiB) is read: the ZIP64 end record and locator, and the
+ * ZIP64 extra field of each entry. A damaged or inconsistent archive (end records that disagree, a
+ * directory with more or fewer entries than counted, data said to lie past the directory) is refused
+ * with a ZipFormatError saying what is wrong.
  */
 export async function readZipDirectory(file: string): Promise<ZipEntry[]> {
   const fh = await fs.open(file, 'r');
   try {
-    const { size } = await fh.stat();
-    const tailLen = Math.min(size, 22 + 0xffff);
-    const tail = Buffer.alloc(tailLen);
-    await fh.read(tail, 0, tailLen, size - tailLen);
-    let eocd = -1;
-    for (let i = tailLen - 22; i >= 0; i--) {
-      if (tail.readUInt32LE(i) === EOCD_SIG && i + 22 + tail.readUInt16LE(i + 20) === tailLen) {
-        eocd = i;
-        break;
-      }
-    }
-    if (eocd < 0) throw new ZipFormatError('not a zip archive (no end of central directory record)');
-    const count = tail.readUInt16LE(eocd + 10);
-    const dirSize = tail.readUInt32LE(eocd + 12);
-    const dirOffset = tail.readUInt32LE(eocd + 16);
-    if (count === 0xffff || dirSize === 0xffffffff || dirOffset === 0xffffffff) throw new ZipFormatError('ZIP64 archives are not supported');
-    if (dirOffset + dirSize > size) throw new ZipFormatError('the central directory lies outside the file (truncated?)');
-    const dir = Buffer.alloc(dirSize);
-    await fh.read(dir, 0, dirSize, dirOffset);
-    const entries: ZipEntry[] = [];
-    let p = 0;
-    for (let i = 0; i < count; i++) {
-      if (p + 46 > dir.length || dir.readUInt32LE(p) !== CENTRAL_SIG) throw new ZipFormatError(`central directory entry ${i + 1} is damaged`);
-      const nameLen = dir.readUInt16LE(p + 28);
-      const extraLen = dir.readUInt16LE(p + 30);
-      const commentLen = dir.readUInt16LE(p + 32);
-      const e: ZipEntry = {
-        method: dir.readUInt16LE(p + 10),
-        compressedSize: dir.readUInt32LE(p + 20),
-        size: dir.readUInt32LE(p + 24),
-        localHeaderOffset: dir.readUInt32LE(p + 42),
-        name: dir.toString('utf8', p + 46, p + 46 + nameLen),
-      };
-      if (e.compressedSize === 0xffffffff || e.size === 0xffffffff || e.localHeaderOffset === 0xffffffff) throw new ZipFormatError('ZIP64 archives are not supported');
-      entries.push(e);
-      p += 46 + nameLen + extraLen + commentLen;
-    }
-    return entries;
+    return (await readDirectory(fh)).entries;
   } finally {
     await fh.close();
   }
+}
+
+async function readDirectory(fh: fs.FileHandle): Promise<{ entries: ZipEntry[]; dirOffset: number }> {
+  const { size } = await fh.stat();
+  const { count, dirOffset, dirSize } = await readDirectoryBounds(fh, size);
+  const dir = Buffer.alloc(dirSize);
+  await fh.read(dir, 0, dirSize, dirOffset);
+  const entries: ZipEntry[] = [];
+  let p = 0;
+  for (let i = 0; i < count; i++) {
+    if (p + 46 > dir.length || dir.readUInt32LE(p) !== CENTRAL_SIG) throw new ZipFormatError(`central directory entry ${i + 1} is damaged`);
+    const nameLen = dir.readUInt16LE(p + 28);
+    const extraLen = dir.readUInt16LE(p + 30);
+    const commentLen = dir.readUInt16LE(p + 32);
+    const next = p + 46 + nameLen + extraLen + commentLen;
+    if (next > dir.length) throw new ZipFormatError(`central directory entry ${i + 1} is damaged (it runs past the directory)`);
+    const e: ZipEntry = {
+      method: dir.readUInt16LE(p + 10),
+      compressedSize: dir.readUInt32LE(p + 20),
+      size: dir.readUInt32LE(p + 24),
+      localHeaderOffset: dir.readUInt32LE(p + 42),
+      name: dir.toString('utf8', p + 46, p + 46 + nameLen),
+    };
+    if (e.size === MAX32 || e.compressedSize === MAX32 || e.localHeaderOffset === MAX32) readZip64Extra(dir, p + 46 + nameLen, extraLen, e);
+    if (e.localHeaderOffset + 30 + nameLen + e.compressedSize > dirOffset) throw new ZipFormatError(`${e.name}: its data is said to lie past the central directory (damaged directory entry)`);
+    entries.push(e);
+    p = next;
+  }
+  if (p !== dir.length) throw new ZipFormatError(`the central directory holds more than the ${count} entries its end record counts`);
+  return { entries, dirOffset };
+}
+
+/** Replace an entry's fields that are at their maximum with the 8-byte values of its ZIP64 extra field. */
+function readZip64Extra(dir: Buffer, start: number, length: number, e: ZipEntry): void {
+  for (let x = start; x < start + length; ) {
+    if (x + 4 > start + length) break;
+    const id = dir.readUInt16LE(x);
+    const len = dir.readUInt16LE(x + 2);
+    if (x + 4 + len > start + length) break;
+    if (id === ZIP64_EXTRA) {
+      // Only the fields at their maximum are there, in this order (APPNOTE 4.5.3).
+      const need = +(e.size === MAX32) + +(e.compressedSize === MAX32) + +(e.localHeaderOffset === MAX32);
+      if (len < 8 * need) throw new ZipFormatError(`${e.name}: its ZIP64 extra field is too short`);
+      let at = x + 4;
+      const next = (what: string) => readU64(dir, (at += 8) - 8, `${e.name}: ZIP64 ${what}`);
+      if (e.size === MAX32) e.size = next('size');
+      if (e.compressedSize === MAX32) e.compressedSize = next('compressed size');
+      if (e.localHeaderOffset === MAX32) e.localHeaderOffset = next('local header offset');
+      return;
+    }
+    x += 4 + len;
+  }
+  throw new ZipFormatError(`${e.name}: its sizes or offset are ZIP64, but it has no valid ZIP64 extra field`);
 }
 
 /** Entries up to this compressed size are read in one piece and inflated synchronously. */
@@ -88,13 +191,15 @@ export class ZipFile {
     private readonly fh: fs.FileHandle,
     private readonly size: number,
     readonly entries: ZipEntry[],
+    /** Where the central directory begins: every entry's data lies before it. */
+    private readonly dirOffset: number,
   ) {}
 
   static async open(file: string): Promise<ZipFile> {
-    const entries = await readZipDirectory(file);
     const fh = await fs.open(file, 'r');
     try {
-      return new ZipFile(file, fh, (await fh.stat()).size, entries);
+      const { entries, dirOffset } = await readDirectory(fh);
+      return new ZipFile(file, fh, (await fh.stat()).size, entries, dirOffset);
     } catch (err) {
       await fh.close();
       throw err;
@@ -128,6 +233,7 @@ export class ZipFile {
     const name = await this.bytes(entry.localHeaderOffset + 30, nameLen);
     if (name.toString('utf8') !== entry.name) throw new ZipFormatError(`${entry.name}: local file header names another file`);
     const start = entry.localHeaderOffset + 30 + nameLen + extraLen;
+    if (start + entry.compressedSize > this.dirOffset) throw new ZipFormatError(`${entry.name}: its data runs into the central directory (damaged local header or sizes)`);
     if (entry.compressedSize <= SMALL_ENTRY) {
       const raw = await this.bytes(start, entry.compressedSize);
       if (raw.length !== entry.compressedSize) throw new ZipFormatError(`${entry.name}: truncated`);
