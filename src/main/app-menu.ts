@@ -1,7 +1,7 @@
 import { Menu, app, type BrowserWindow, type MenuItemConstructorOptions } from 'electron';
 import { AppEvent, IpcChannel } from '../shared/ipc';
 
-/** The console's screens, in sidebar order, with their menu shortcuts (CmdOrCtrl+1..7). */
+/** The console's screens, in sidebar order, with their menu shortcuts (CmdOrCtrl+1..8). */
 const SCREENS = [
   ['overview', 'Overview'],
   ['connections', 'Connections'],
@@ -9,6 +9,7 @@ const SCREENS = [
   ['policy', 'Policy'],
   ['approvals', 'Approvals'],
   ['sessions', 'Sessions'],
+  ['reviews', 'Reviews'],
   ['settings', 'Settings'],
 ] as const;
 

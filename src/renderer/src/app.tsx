@@ -15,6 +15,8 @@ const PolicyScreen = lazy(() => import('./screens/policy/policy-screen').then((m
 const ApprovalsScreen = lazy(() => import('./screens/approvals/approvals-screen').then((m) => ({ default: m.ApprovalsScreen })));
 const SessionsScreen = lazy(() => import('./screens/sessions/sessions-screen').then((m) => ({ default: m.SessionsScreen })));
 const SessionPage = lazy(() => import('./screens/sessions/session-page').then((m) => ({ default: m.SessionPage })));
+const ReviewsScreen = lazy(() => import('./screens/reviews/reviews-screen').then((m) => ({ default: m.ReviewsScreen })));
+const ReviewPage = lazy(() => import('./screens/reviews/review-page').then((m) => ({ default: m.ReviewPage })));
 const SettingsScreen = lazy(() => import('./screens/settings/settings-screen').then((m) => ({ default: m.SettingsScreen })));
 
 /** The console: sidebar navigation and the screen of the current route. */
@@ -85,6 +87,12 @@ function Screen({ route, navigate }: { route: Route; navigate: (r: Route) => voi
         <SessionPage key={route.id} id={route.id} query={route.query} onBack={() => navigate({ screen: 'sessions' })} />
       ) : (
         <SessionsScreen onOpen={(id) => navigate({ screen: 'sessions', id })} />
+      );
+    case 'reviews':
+      return route.id ? (
+        <ReviewPage key={route.id} id={route.id} onBack={() => navigate({ screen: 'reviews' })} />
+      ) : (
+        <ReviewsScreen onOpen={(id) => navigate({ screen: 'reviews', id })} />
       );
     case 'settings':
       return <SettingsScreen />;

@@ -9,6 +9,7 @@ export const SCREENS = [
   { id: 'policy', label: 'Policy' },
   { id: 'approvals', label: 'Approvals' },
   { id: 'sessions', label: 'Sessions' },
+  { id: 'reviews', label: 'Reviews' },
   { id: 'settings', label: 'Settings' },
 ] as const;
 
