@@ -5,7 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/gateway/core/logger';
+import { verifyEvidencePack } from '../../src/gateway/evidence/pack-verify';
 import { startGatehouse, type Gatehouse } from '../../src/gateway/gatehouse';
+import type { AuditRecord } from '../../src/gateway/store/records';
 import { makeKeyPair, TestSshd, type KeyPair } from '../helpers/sshd';
 
 const ACTOR = { actor: 'test' };
@@ -64,7 +66,7 @@ describe('SSH recordings are sealed into the audit chain', () => {
     expect(r.stdout).toBe('sealed-output\nmore\n');
 
     // The event comes when the channel ends, a moment after the client exits.
-    let seal: { id: number; sessionId: string | null; detail: Record<string, unknown> } | undefined;
+    let seal: AuditRecord | undefined;
     for (let i = 0; i < 100 && !seal; i++) {
       seal = gh.store.audit.list({ limit: 5, kind: 'ssh.recorded' })[0];
       if (!seal) await new Promise((res) => setTimeout(res, 50));
@@ -103,5 +105,26 @@ describe('SSH recordings are sealed into the audit chain', () => {
     renameSync(`${file}.gone`, file);
     writeFileSync(file, original);
     expect(await verify()).toMatchObject({ ok: true });
+  });
+
+  it('an evidence pack carries the seal: a recording edited on disk before the export fails the pack', async () => {
+    const seal = gh.store.audit.list({ limit: 1, kind: 'ssh.recorded' })[0];
+    const file = path.join(dataDir, String(seal.detail.file));
+    const period = { periodStart: new Date(Date.now() - 3_600_000).toISOString(), periodEnd: new Date(Date.now() + 60_000).toISOString() };
+    const good = (await gh.api.call('evidence.export', period, ACTOR)) as { path: string };
+    const ok = await verifyEvidencePack(good.path);
+    expect(ok.problems).toEqual([]);
+    expect(ok.summary.recordingsSealed).toBeGreaterThanOrEqual(1);
+
+    const original = readFileSync(file);
+    writeFileSync(file, Buffer.from(original.toString().replace('sealed-output', 'forged-output!')));
+    try {
+      const bad = (await gh.api.call('evidence.export', period, ACTOR)) as { path: string };
+      const v = await verifyEvidencePack(bad.path);
+      expect(v.ok).toBe(false);
+      expect(v.problems).toContain(`recordings/${seal.sessionId}-${seal.detail.channel}.cast: does not match the digest sealed in audit event ${seal.id} when the channel ended`);
+    } finally {
+      writeFileSync(file, original);
+    }
   });
 });

@@ -14,7 +14,7 @@ import {
   PACK_FORMAT,
   POLICY,
   POLICY_VERSIONS,
-  RECORDINGS_DIR,
+  castPath,
   recordingPath,
   REPORT,
   REVIEWS,
@@ -56,6 +56,8 @@ export interface EvidenceExportOptions {
   level?: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
   /** Rows read per query (default 2000). */
   pageSize?: number;
+  /** Write ZIP64 structures even where nothing needs them (tests; see ZipWriter). */
+  forceZip64?: boolean;
   onProgress?: (p: EvidenceProgress) => void;
 }
 
@@ -118,7 +120,7 @@ const REPORT_ROWS = 200;
 export async function exportEvidencePack(opts: EvidenceExportOptions): Promise<EvidenceExportResult> {
   const now = opts.now ?? Date.now;
   const createdAt = now();
-  const writer = new PackWriter(opts.file, { level: opts.level ?? DEFAULT_LEVEL, mtime: new Date(createdAt) });
+  const writer = new PackWriter(opts.file, { level: opts.level ?? DEFAULT_LEVEL, mtime: new Date(createdAt), forceZip64: opts.forceZip64 });
   const spools: DeflateSpool[] = [];
   try {
     const manifest = await writePack(writer, opts, createdAt, spools);
@@ -293,7 +295,7 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
             sshMissing++;
             continue;
           }
-          const entry = writer.entry(`${RECORDINGS_DIR}${recordingPath(se.id).slice(RECORDINGS_DIR.length, -'.jsonl'.length)}-${r.channel_id}.cast`);
+          const entry = writer.entry(castPath(se.id, r.channel_id));
           for await (const chunk of createReadStream(src, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
             entry.write(chunk);
             await writer.drained();

@@ -24,6 +24,11 @@ export function recordingPath(sessionId: string): string {
   return `${RECORDINGS_DIR}${safe}.jsonl`;
 }
 
+/** The path of an SSH channel's asciicast recording, next to where its session's timeline would be. */
+export function castPath(sessionId: string, channel: number): string {
+  return `${recordingPath(sessionId).slice(0, -'.jsonl'.length)}-${channel}.cast`;
+}
+
 /** SHA-256 (hex) of the installation's public key (SPKI DER): names the key in reports and manifests. */
 export function keyFingerprint(publicKeySpkiBase64: string): string {
   return createHash('sha256').update(Buffer.from(publicKeySpkiBase64, 'base64')).digest('hex');

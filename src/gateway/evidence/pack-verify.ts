@@ -10,6 +10,7 @@ import {
   MANIFEST,
   PACK_FORMAT,
   parseSignatureFile,
+  castPath,
   recordingPath,
   REVIEWS,
   SIGNATURE,
@@ -221,11 +222,11 @@ async function check(zip: ZipFile, opts: { publicKey?: string }, problems: strin
 
   // 5. Recordings against the digests sealed in the chain.
   for (const seal of chain.seals) {
-    const p = recordingPath(seal.sessionId);
+    const p = seal.channel === undefined ? recordingPath(seal.sessionId) : castPath(seal.sessionId, seal.channel);
     const h = fileHashes.get(p);
     if (h === undefined) continue;
     summary.recordingsSealed++;
-    if (h !== seal.digest) problems.push(`${p}: does not match the digest sealed in audit event ${seal.eventId} when the session ended`);
+    if (h !== seal.digest) problems.push(`${p}: does not match the digest sealed in audit event ${seal.eventId} when the ${seal.channel === undefined ? 'session' : 'channel'} ended`);
   }
 
   // 6. Completed reviews: their signatures, by the installation's key.
@@ -307,7 +308,8 @@ class LineSplitter {
 class ChainCheck {
   count = 0;
   readonly hashes = new Map<number, string>();
-  readonly seals: { eventId: number; sessionId: string; digest: string }[] = [];
+  /** Recording digests chained when sessions (PostgreSQL) or channels (SSH .cast files) ended. */
+  readonly seals: { eventId: number; sessionId: string; digest: string; channel?: number }[] = [];
   private prev: string | null;
   private nextId: number;
   private broken = false;
@@ -340,6 +342,9 @@ class ChainCheck {
     if (hash !== e.hash) return this.fail(`event ${e.id} hash mismatch (changed after it was recorded)`);
     this.hashes.set(e.id, e.hash);
     if (e.kind === 'session.recorded' && e.sessionId && e.detail && typeof e.detail.digest === 'string') this.seals.push({ eventId: e.id, sessionId: e.sessionId, digest: e.detail.digest });
+    if (e.kind === 'ssh.recorded' && e.sessionId && e.detail && typeof e.detail.sha256 === 'string' && typeof e.detail.channel === 'number') {
+      this.seals.push({ eventId: e.id, sessionId: e.sessionId, digest: e.detail.sha256, channel: e.detail.channel });
+    }
     this.prev = e.hash;
     this.nextId++;
   }
