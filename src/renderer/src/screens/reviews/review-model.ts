@@ -196,7 +196,9 @@ export function formatDate(iso: string): string {
   return dateFormat.format(new Date(iso));
 }
 
-/** A period whose end is exclusive (midnight after its last day) as "Oct 1, 2026 – Dec 31, 2026". */
+/** A period whose end is exclusive (midnight after its last day) as "Oct 1, 2026 – Dec 31, 2026", or one day. */
 export function formatPeriod(r: Pick<ReviewDto, 'periodStart' | 'periodEnd'>): string {
-  return `${formatDate(r.periodStart)} – ${formatDate(new Date(Date.parse(r.periodEnd) - 1).toISOString())}`;
+  const first = formatDate(r.periodStart);
+  const last = formatDate(new Date(Date.parse(r.periodEnd) - 1).toISOString());
+  return first === last ? first : `${first} – ${last}`;
 }

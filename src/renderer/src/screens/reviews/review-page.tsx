@@ -254,9 +254,9 @@ export function ReviewPage({ id, onBack }: { id: string; onBack: () => void }) {
                 <th>Connection</th>
                 <th className="num">Sessions</th>
                 <th>Statements</th>
-                <th>Tables read / written</th>
+                <th title="Distinct tables read / written">Tables r/w</th>
                 <th className="num">Blocks</th>
-                <th className="num">Approvals</th>
+                <th className="num" title="Statements held for approval">Held</th>
                 <th className="num">Masked</th>
                 <th>Last use</th>
                 <th>Decision</th>
@@ -351,7 +351,7 @@ function EntitlementRows({
             className="expander"
             aria-expanded={expanded}
             aria-controls={expanded ? detailId : undefined}
-            aria-label={`Evidence for ${rowKey(item)}`}
+            aria-label={`${expanded ? 'Hide' : 'Show'} evidence for ${rowKey(item)}`}
             tabIndex={-1}
             onClick={onToggle}
           >
@@ -374,7 +374,7 @@ function EntitlementRows({
         <td className="num">{(e.blocks ?? 0) > 0 ? <span className="badge blocked">{e.blocks}</span> : 0}</td>
         <td className="num">{e.approvalCount ?? 0}</td>
         <td className="num">{(e.maskedValues ?? 0).toLocaleString()}</td>
-        <td>{e.unused ? <span className="badge warn" data-unused>unused</span> : e.lastUsedAt ? formatTime(e.lastUsedAt) : '—'}</td>
+        <td title={e.lastUsedAt ? formatTime(e.lastUsedAt) : undefined}>{e.unused ? <span className="badge warn" data-unused>unused</span> : e.lastUsedAt ? formatDate(e.lastUsedAt) : '—'}</td>
         <td className="decision-cell">
           <DecisionCell item={item} busy={busy} locked={locked} onEdit={onEdit} onKeep={() => onDecide('keep')} />
         </td>
@@ -407,15 +407,16 @@ function DecisionCell({ item, busy, locked, onEdit, onKeep }: { item: ReviewItem
         <span className={`badge ${DECISION_BADGE[item.decision]}`} data-decided={item.decision}>
           {decisionLabel(item, formatDate)}
         </span>{' '}
-        <span className="muted small">
+        <span className="muted small" title={item.decidedAt ? formatTime(item.decidedAt) : undefined}>
           by {item.decidedBy}
-          {item.decidedAt ? `, ${formatTime(item.decidedAt)}` : ''}
         </span>
         {!locked && (
-          <button className="link small" onClick={() => onEdit(item.decision!, 'comment')}>
-            {' '}
-            Change
-          </button>
+          <>
+            {' · '}
+            <button className="link small" onClick={() => onEdit(item.decision!, 'comment')}>
+              Change
+            </button>
+          </>
         )}
         {item.comment && (
           <span className="decision-note" title={item.comment} data-comment>

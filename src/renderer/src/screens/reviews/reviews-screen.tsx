@@ -3,7 +3,7 @@ import type { AgentDto, ConnectionDto, ReviewDto } from '../../../../shared/cont
 import { useClient, useEvent, useResync } from '../../contract-client/client-context';
 import { formErrors } from '../../form-helpers';
 import { formatTime } from '../../format';
-import { formatPeriod, mergeReview, SCOPE_KINDS, scopeLabel, startReviewInput, toDateInput, type ScopeKind } from './review-model';
+import { formatDate, formatPeriod, mergeReview, SCOPE_KINDS, scopeLabel, startReviewInput, toDateInput, type ScopeKind } from './review-model';
 import { ReviewProgress } from './review-progress';
 import './reviews.css';
 
@@ -78,8 +78,8 @@ export function ReviewsScreen({ onOpen }: { onOpen: (id: string) => void }) {
                   <td>
                     <ReviewProgress decided={r.progress.decided} total={r.progress.total} label={`${r.name}: entitlements decided`} />
                   </td>
-                  <td>
-                    {formatTime(r.createdAt)} <span className="muted">by {r.createdBy}</span>
+                  <td title={formatTime(r.createdAt)}>
+                    {formatDate(r.createdAt)} <span className="muted">by {r.createdBy}</span>
                   </td>
                 </tr>
               ))}
