@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -33,6 +33,20 @@ const psql = (agent: string, commands: string[]) => runTool(PSQL, [dsn(agent), '
 const go = async (hash: string) => {
   await page.evaluate((h) => (window.location.hash = h), hash);
 };
+const POLICY = `version: 1
+rules:
+  - name: no-drop
+    match: { kinds: [drop table] }
+    action: block
+  - name: deletes-need-a-human
+    match: { kinds: [delete] }
+    action: approve
+    timeout: 5m
+masking:
+  - name: pii
+    columns: [email]
+    strategy: { partial: 4 }
+`;
 const progress = () => page.getByRole('progressbar', { name: 'Entitlements decided' });
 
 beforeAll(async () => {
@@ -54,10 +68,27 @@ beforeAll(async () => {
     secrets[a] = JSON.parse(r.stdout).secret;
     expect((await gh(['grant', 'add', '--agent', a, '--connection', 'shop'])).code).toBe(0);
   }
-  // Evidence for the reporter: two reads and a write on orders through the gateway.
-  const used = await psql('reporter', ['select count(*) from orders', "insert into orders values (1, 'a@example.com')", 'select id from orders']);
-  expect(used.stderr).toBe('');
-  expect(used.code).toBe(0);
+  writeFileSync(path.join(dataDir, 'policy.yaml'), POLICY);
+  const applied = await gh(['policy', 'apply', path.join(dataDir, 'policy.yaml')]);
+  expect(applied.code, applied.stderr).toBe(0);
+  // Evidence for the reporter: reads (one with a masked email), a write, a blocked DROP and a DELETE held
+  // for approval that the CLI approves while psql waits.
+  const used = runTool(PSQL, [
+    dsn('reporter'),
+    '-X',
+    ...['select count(*) from orders', "insert into orders values (1, 'alice@example.com')", 'select id, email from orders', 'drop table orders', 'delete from orders where id = 1'].flatMap((c) => ['-c', c]),
+  ]);
+  let held: { id: string }[] = [];
+  for (let i = 0; i < 100 && held.length === 0; i++) {
+    held = JSON.parse((await gh(['approvals', 'list', '--json'])).stdout);
+    if (!held.length) await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(held).toHaveLength(1);
+  expect((await gh(['approvals', 'approve', held[0].id, '--reason', 'cleanup of a test row'])).code).toBe(0);
+  const ran = await used;
+  expect(ran.stderr).toContain('blocked by policy rule "no-drop"');
+  expect(ran.stdout).toContain('DELETE 1');
+  expect(ran.stdout).not.toContain('alice@example.com');
 
   userDataDir = mkdtempSync(path.join(os.tmpdir(), 'gh-chromium-'));
   browser = await chromium.launchPersistentContext(userDataDir, {
@@ -118,8 +149,11 @@ describe('access review screen in Chromium', () => {
     const reporter = table.locator('tr[data-agent=reporter]');
     const idle = table.locator('tr[data-agent=idle-bot]');
     expect(await reporter.locator('[data-evidence=sessions]').textContent()).toBe('1');
-    expect(await reporter.locator('[data-evidence=statements]').textContent()).toBe('3SELECT 2 · INSERT 1');
+    expect(await reporter.locator('[data-evidence=statements]').textContent()).toBe('5SELECT 2 · DELETE 1 · ERROR 1 · INSERT 1');
     expect(await reporter.locator('[data-evidence=tables]').textContent()).toBe('1 / 1');
+    expect(await reporter.locator('[data-evidence=blocks]').textContent()).toBe('1');
+    expect(await reporter.locator('[data-evidence=held]').textContent()).toBe('1');
+    expect(await reporter.locator('[data-evidence=masked]').textContent()).toBe('1');
     expect(await reporter.locator('[data-unused]').count()).toBe(0);
     expect(await idle.locator('[data-evidence=statements]').textContent()).toBe('0');
     expect(await idle.locator('[data-unused]').textContent()).toBe('unused');
@@ -131,7 +165,9 @@ describe('access review screen in Chromium', () => {
     await evidence.waitFor();
     expect(await evidence.textContent()).toContain('Tables readorders');
     expect(await evidence.textContent()).toContain('Tables writtenorders');
-    expect(await evidence.textContent()).toContain('No statement of this agent was held for approval in the period.');
+    expect(await evidence.textContent()).toContain('1 blocked by policy');
+    const approvals = evidence.getByRole('table', { name: 'Approvals for reporter on shop' });
+    expect(await approvals.locator('tbody tr').textContent()).toMatch(/^delete from orders where id = 1deletes-need-a-humanapprovedcli, .+cleanup of a test row$/);
     await page.keyboard.press('Enter');
     await evidence.waitFor({ state: 'detached' });
   });
@@ -187,7 +223,7 @@ describe('access review screen in Chromium', () => {
     const human = (await gh(['review', 'show', reviewId])).stdout;
     expect(human).toMatch(/2\/2 decided, completed/);
     expect(human).toMatch(/idle-bot\s+shop\s+unused.*revoke\s+unused for the whole quarter/);
-    expect(human).toMatch(/reporter\s+shop\s+1 sessions, 3 statements.*keep/);
+    expect(human).toMatch(/reporter\s+shop\s+1 sessions, 5 statements.*keep/);
 
     const refused = await psql('idle-bot', ['select 1']);
     expect(refused.code).not.toBe(0);

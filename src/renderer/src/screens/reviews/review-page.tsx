@@ -371,9 +371,15 @@ function EntitlementRows({
         <td data-evidence="tables" title={read.length || written.length ? `read: ${read.join(', ') || 'none'}\nwritten: ${written.join(', ') || 'none'}` : undefined}>
           {read.length} / {written.length}
         </td>
-        <td className="num">{(e.blocks ?? 0) > 0 ? <span className="badge blocked">{e.blocks}</span> : 0}</td>
-        <td className="num">{e.approvalCount ?? 0}</td>
-        <td className="num">{(e.maskedValues ?? 0).toLocaleString()}</td>
+        <td className="num" data-evidence="blocks">
+          {(e.blocks ?? 0) > 0 ? <span className="badge blocked">{e.blocks}</span> : 0}
+        </td>
+        <td className="num" data-evidence="held">
+          {e.approvalCount ?? 0}
+        </td>
+        <td className="num" data-evidence="masked">
+          {(e.maskedValues ?? 0).toLocaleString()}
+        </td>
         <td title={e.lastUsedAt ? formatTime(e.lastUsedAt) : undefined}>{e.unused ? <span className="badge warn" data-unused>unused</span> : e.lastUsedAt ? formatDate(e.lastUsedAt) : '—'}</td>
         <td className="decision-cell">
           <DecisionCell item={item} busy={busy} locked={locked} onEdit={onEdit} onKeep={() => onDecide('keep')} />
@@ -549,7 +555,9 @@ function Evidence({ item }: { item: ReviewItemDto }) {
       </div>
       <div>
         <h3>Masked</h3>
-        <p>{(e.maskedValues ?? 0).toLocaleString()} values masked</p>
+        <p>
+          {(e.maskedValues ?? 0).toLocaleString()} value{e.maskedValues === 1 ? '' : 's'} masked
+        </p>
         <p className="muted small">Counts per detector are not recorded yet.</p>
       </div>
       <div>
