@@ -21,12 +21,16 @@ import { SshGateway } from './ssh/ssh-gateway';
 import { testUpstream } from './postgres/upstream';
 import { AuditLog } from './recording/audit-log';
 import { Recorder } from './recording/recorder';
+import { RecordingRetention } from './recording/retention';
 import { StatementJournal } from './recording/statement-journal';
 import { startConsoleServer, type ConsoleServer } from './server/console-server';
 import { acquireRunLock, removeServerFiles, writeServerFiles } from './server/run-files';
 import { ensureDataDir } from './store/data-dir';
 import { Store } from './store/store';
 import { GATEHOUSE_VERSION } from './version';
+
+/** How often the gateway applies the recording retention setting. */
+const RETENTION_INTERVAL_MS = 3_600_000;
 
 export interface GatehouseOptions {
   dataDir: string;
@@ -184,6 +188,21 @@ async function startParts(opts: GatehouseOptions, dataDir: string, host: string,
     sshHostKeyFingerprint: sshHostKey.fingerprint,
     tls: tlsInfo,
   });
+  // Recording retention: at start, every hour, and right after the setting changes.
+  const retention = new RecordingRetention({ store, audit, dataDir, log });
+  const applyRetention = () => {
+    try {
+      retention.run();
+    } catch (err) {
+      log.error('recording retention failed; it is tried again within the hour', { err });
+    }
+  };
+  applyRetention();
+  const retentionTimer = setInterval(applyRetention, RETENTION_INTERVAL_MS);
+  retentionTimer.unref();
+  teardown.add(() => clearInterval(retentionTimer));
+  events.on('settings.changed', applyRetention);
+
   const api = createGatewayApi(
     {
       store,
@@ -194,6 +213,7 @@ async function startParts(opts: GatehouseOptions, dataDir: string, host: string,
       auditPublicKey: signer.publicKey,
       signer,
       approvals,
+      retention,
       runtime: { closeSessions: (f, reason) => pg.closeSessions(f, reason) + (ssh?.closeSessions(f, reason) ?? 0), testConnection: (t) => testUpstream(t) },
     },
     log,

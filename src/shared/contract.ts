@@ -23,7 +23,7 @@ export const TagsSchema = z.array(z.string().min(1).max(40)).max(20);
 export const ConnectionKind = z.enum(['postgres', 'ssh']);
 export type ConnectionKind = z.infer<typeof ConnectionKind>;
 
-/** Forwarding an ssh connection can allow: tcpip (ssh -L / -W through the upstream); agent and x11 are not bridged yet. */
+/** Forwarding an ssh connection can allow: tcpip (ssh -L / -W / -R through the upstream host), agent (ssh -A), x11 (ssh -X / -Y). */
 export const SshForwardingKind = z.enum(['tcpip', 'agent', 'x11']);
 export type SshForwardingKind = z.infer<typeof SshForwardingKind>;
 
@@ -84,8 +84,29 @@ export const SessionDto = z.object({
   /** Why the session ended: client_closed, upstream_closed, grant_revoked, gateway_stopped, error: ... */
   endReason: z.string().nullable(),
   statementCount: z.number(),
+  /** When the retention setting removed the recording (statements, terminal recordings); null = kept. */
+  recordingPurgedAt: Iso.nullable().optional(),
 });
 export type SessionDto = z.infer<typeof SessionDto>;
+
+/** Settings changed at run time from the console or CLI (the rest are `gatehouse serve` options). */
+export const SettingsDto = z.object({
+  /** Recordings of sessions that ended more than this many days ago are removed; null keeps them forever. */
+  recordingRetentionDays: z.number().int().nullable(),
+  updatedAt: Iso.nullable(),
+  updatedBy: z.string().nullable(),
+});
+export type SettingsDto = z.infer<typeof SettingsDto>;
+
+/** What a retention run removed (or, as a dry run, would remove). */
+export const PurgeResultDto = z.object({
+  cutoff: Iso.nullable(),
+  retentionDays: z.number().nullable(),
+  sessions: z.number(),
+  statements: z.number(),
+  files: z.number(),
+  dryRun: z.boolean(),
+});
 
 export const StatementDto = z.object({
   id: z.number(),
@@ -361,6 +382,15 @@ const Empty = z.object({}).strict();
 /** Every command: name -> { input, output }. Names are `noun.verb`. */
 export const commands = {
   'server.info': { input: Empty, output: ServerInfoDto },
+  /** Run-time settings: recording retention. */
+  'settings.get': { input: Empty, output: SettingsDto },
+  /** Change settings; audited as settings.changed with before and after. */
+  'settings.update': {
+    input: z.object({ recordingRetentionDays: z.number().int().min(1).max(36_500).nullable() }).strict(),
+    output: SettingsDto,
+  },
+  /** Remove recordings past the retention now (the gateway also does it hourly); dryRun only counts. */
+  'recordings.purge': { input: z.object({ dryRun: z.boolean().default(false) }).strict(), output: PurgeResultDto },
 
   'connections.list': { input: Empty, output: z.array(ConnectionDto) },
   'connections.add': {
@@ -643,6 +673,8 @@ export const events = {
   'approval.decided': ApprovalDto,
   /** A new policy version was applied; the gateway reloads it for the next statement of every session. */
   'policy.changed': PolicyVersionDto,
+  /** A setting was changed (recording retention). */
+  'settings.changed': SettingsDto,
   /** An evidence export is under way. */
   'evidence.progress': EvidenceProgressDto,
   /** A review was started, an entitlement decided (`item`), or the review completed. */

@@ -1,6 +1,7 @@
 import type { CommandName, CommandOutput, CommandParsedInput, ConnectionTestResult, ServerInfoDto } from '../../shared/contract';
 import type { ApprovalBroker } from '../approvals/approval-broker';
 import type { AuditLog } from '../recording/audit-log';
+import type { RecordingRetention } from '../recording/retention';
 import type { EventBus } from '../core/event-bus';
 import type { SecretBox } from '../identity/secret-box';
 import type { Signer } from '../identity/signing-key';
@@ -28,6 +29,8 @@ export interface ApiDeps {
   signer?: Signer | null;
   /** Held approval requests (null when no gateway runs in this process, e.g. the CLI on its own). */
   approvals?: ApprovalBroker | null;
+  /** Removes recordings past the retention setting (the gateway's own; built on demand without one). */
+  retention?: RecordingRetention | null;
   now?: () => number;
 }
 

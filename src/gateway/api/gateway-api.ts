@@ -11,6 +11,7 @@ import { reviewCommands } from './review-commands';
 import { evidenceCommands } from './evidence-commands';
 import { recordingCommands } from './recording-commands';
 import { sessionCommands } from './session-commands';
+import { settingsCommands } from './settings-commands';
 
 /** The one implementation of the contract. Transports hand it raw input; it validates everything. */
 export interface GatewayApi {
@@ -29,6 +30,7 @@ export function createGatewayApi(deps: ApiDeps, log: Logger): GatewayApi {
     ...evidenceCommands(deps),
     ...approvalCommands(deps),
     ...policyCommands(deps),
+    ...settingsCommands(deps),
   };
   return {
     async call(command, input, ctx) {

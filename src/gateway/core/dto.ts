@@ -59,6 +59,7 @@ export function sessionToDto(r: SessionRecord): SessionDto {
     bytesOut: r.bytesOut,
     endReason: r.endReason,
     statementCount: r.statementCount,
+    recordingPurgedAt: r.recordingPurgedAt ? new Date(r.recordingPurgedAt).toISOString() : null,
   };
 }
 

@@ -351,6 +351,25 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 11,
+    name: 'settings changed from the console/CLI; recordings removed by the retention setting',
+    up(db) {
+      db.exec(`
+        -- Settings changed at run time (e.g. recording retention); value is JSON.
+        CREATE TABLE settings (
+          key TEXT PRIMARY KEY,
+          value TEXT NOT NULL,
+          updated_at INTEGER NOT NULL,
+          updated_by TEXT NOT NULL
+        );
+        -- When a session's recording (statements, .cast files) was removed by retention; the session
+        -- row, its counts and the audit trail stay.
+        ALTER TABLE sessions ADD COLUMN recording_purged_at INTEGER;
+        CREATE INDEX sessions_retention ON sessions (ended_at) WHERE ended_at IS NOT NULL AND recording_purged_at IS NULL;
+      `);
+    },
+  },
 ];
 
 /**

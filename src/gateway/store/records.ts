@@ -62,6 +62,8 @@ export interface SessionRecord {
   bytesOut: number;
   endReason: string | null;
   statementCount: number;
+  /** When the retention setting removed this session's recording (statements, .cast files). */
+  recordingPurgedAt?: number;
 }
 
 export interface StatementRecord {

@@ -20,6 +20,7 @@ interface Row {
   bytes_out: number;
   end_reason: string | null;
   statement_count: number;
+  recording_purged_at?: number | null;
 }
 
 const fromRow = (r: Row): SessionRecord => ({
@@ -37,6 +38,7 @@ const fromRow = (r: Row): SessionRecord => ({
   bytesOut: r.bytes_out,
   endReason: r.end_reason,
   statementCount: r.statement_count,
+  ...(r.recording_purged_at ? { recordingPurgedAt: r.recording_purged_at } : {}),
 });
 
 /** The statements a session-list decision filter looks for. */

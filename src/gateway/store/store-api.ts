@@ -12,6 +12,7 @@ import type {
 import type { ChainedEvent } from './audit-chain';
 import type { SqliteApprovalsRepo } from './approvals-repo';
 import type { SqlitePoliciesRepo } from './policies-repo';
+import type { SqliteRetentionRepo } from './retention-repo';
 import type { SqliteEvidenceRepo } from './evidence-repo';
 import type { SqliteReviewsRepo } from './reviews-repo';
 import type { SqliteSshRepo } from './ssh-repo';
@@ -121,6 +122,8 @@ export interface StoreApi {
   readonly policies: SqlitePoliciesRepo;
   /** Read-only, paged queries behind evidence packs. */
   readonly evidence: SqliteEvidenceRepo;
+  /** Run-time settings and recording retention (schema 11). */
+  readonly retention: SqliteRetentionRepo;
   /** Run fn in one SQLite transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T;
   close(): void;

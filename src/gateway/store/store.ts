@@ -10,6 +10,7 @@ import { SqliteGrantsRepo } from './grants-repo';
 import { assertCurrentSchema, migrate } from './migrations';
 import { SqliteSessionsRepo } from './sessions-repo';
 import { SqliteStatementsRepo } from './statements-repo';
+import { SqliteRetentionRepo } from './retention-repo';
 import { SqliteReviewsRepo } from './reviews-repo';
 import { SqliteSshRepo } from './ssh-repo';
 import type { MetaRepo, StoreApi } from './store-api';
@@ -35,6 +36,7 @@ export class Store implements StoreApi {
   readonly approvals: SqliteApprovalsRepo;
   readonly policies: SqlitePoliciesRepo;
   readonly evidence: SqliteEvidenceRepo;
+  readonly retention: SqliteRetentionRepo;
   readonly meta: MetaRepo;
 
   private constructor(readonly db: Database.Database) {
@@ -49,6 +51,7 @@ export class Store implements StoreApi {
     this.approvals = new SqliteApprovalsRepo(db);
     this.policies = new SqlitePoliciesRepo(db);
     this.evidence = new SqliteEvidenceRepo(db);
+    this.retention = new SqliteRetentionRepo(db);
     const get = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
     const set = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
     this.meta = { get: (k) => get.get(k)?.value, set: (k, v) => void set.run(k, v) };

@@ -1,0 +1,103 @@
+import { rmdirSync, unlinkSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../core/logger';
+import type { StoreApi } from '../store/store-api';
+import type { AuditLog } from './audit-log';
+
+/** The setting key of the recording retention (JSON: days, or null to keep recordings forever). */
+export const RETENTION_SETTING = 'recording_retention_days';
+
+const DAY_MS = 86_400_000;
+/** Sessions purged per transaction: short write locks, so recording never waits long. */
+const BATCH = 200;
+
+export interface PurgeResult {
+  /** Sessions ended before this time (ms) are due; null when retention is off. */
+  cutoff: number | null;
+  retentionDays: number | null;
+  sessions: number;
+  statements: number;
+  files: number;
+  dryRun: boolean;
+}
+
+/** The retention in force: whole days, or null (keep forever, the default). */
+export function retentionDays(store: StoreApi): number | null {
+  const v = store.retention.setting<number | null>(RETENTION_SETTING)?.value;
+  return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : null;
+}
+
+/**
+ * Recording retention: removes the recordings of sessions that ended more than the configured number of
+ * days ago — their recorded statements and SSH .cast files — and keeps everything an access review or an
+ * audit needs about them: the session row (who, where, when, bytes, statement count), the SSH channel
+ * index and file operations, approvals, and the audit trail. Each purged session gets a chained
+ * `recording.purged` audit event in the same transaction as the deletion, so `gatehouse audit verify`
+ * tells a purge from tampering. Live sessions are never touched. Files are deleted after the commit; one
+ * that cannot be deleted is logged and left (nothing in the store points at it any more).
+ */
+export class RecordingRetention {
+  constructor(
+    private readonly deps: { store: StoreApi; audit: AuditLog; dataDir: string; log: Logger; now?: () => number },
+  ) {}
+
+  /** Purge what is due now (or, with dryRun, count it). */
+  run(opts: { dryRun?: boolean } = {}): PurgeResult {
+    const { store, audit, log } = this.deps;
+    const now = (this.deps.now ?? Date.now)();
+    const days = retentionDays(store);
+    const dryRun = opts.dryRun ?? false;
+    const result: PurgeResult = { cutoff: null, retentionDays: days, sessions: 0, statements: 0, files: 0, dryRun };
+    if (days === null) return result;
+    const cutoff = now - days * DAY_MS;
+    result.cutoff = cutoff;
+    if (dryRun) {
+      const c = store.retention.countDueBefore(cutoff);
+      return { ...result, sessions: c.sessions, statements: c.statements };
+    }
+    for (;;) {
+      const due = store.retention.dueBefore(cutoff, BATCH);
+      if (!due.length) break;
+      const files: string[] = [];
+      store.transaction(() => {
+        for (const s of due) {
+          const purged = store.retention.purge(s.id, now);
+          audit.append({
+            kind: 'recording.purged',
+            actor: 'gatehouse',
+            agentName: s.agentName,
+            connectionName: s.connectionName,
+            sessionId: s.id,
+            detail: { protocol: s.protocol, endedAt: new Date(s.endedAt).toISOString(), retentionDays: days, statements: purged.statements, files: purged.files },
+          });
+          result.sessions++;
+          result.statements += purged.statements;
+          files.push(...purged.files);
+        }
+      });
+      for (const f of files) if (this.unlink(f)) result.files++;
+      if (due.length < BATCH) break;
+    }
+    if (result.sessions) log.info('recording retention: purged old recordings', { ...result });
+    return result;
+  }
+
+  private unlink(rel: string): boolean {
+    const root = path.resolve(this.deps.dataDir);
+    const file = path.resolve(root, rel);
+    if (!file.startsWith(root + path.sep)) return false;
+    try {
+      unlinkSync(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.deps.log.warn('recording retention: could not delete a recording file', { file: rel, err });
+      return false;
+    }
+    try {
+      // The session's folder (recordings/<session>/), once its last channel file is gone.
+      rmdirSync(path.dirname(file));
+    } catch {
+      // Not empty, or already gone.
+    }
+    return true;
+  }
+}
