@@ -242,7 +242,7 @@ describe('access review screen in Chromium', () => {
     expect((await gh(['audit', 'verify'])).code).toBe(0);
   });
 
-  it('a review started and decided from the CLI shows up live, in the list and on its page', async () => {
+  it('a review started and decided from the CLI shows up live; an expiry is set from the keyboard; an unknown review says what to do', async () => {
     await go('#/reviews');
     const list = page.getByRole('table', { name: 'Access reviews' });
     await list.waitFor();
@@ -250,21 +250,51 @@ describe('access review screen in Chromium', () => {
     expect(await list.locator(`tr[data-review="${reviewId}"]`).textContent()).toContain('complete');
 
     const today = new Date().toISOString().slice(0, 10);
-    const started = JSON.parse((await gh(['review', 'start', '--name', 'Reporter follow-up', '--period', `${today}..${today}`, '--agent', 'reporter', '--json'])).stdout);
+    const started = JSON.parse((await gh(['review', 'start', '--name', 'Follow-up', '--period', `${today}..${today}`, '--json'])).stdout);
     const row = list.locator(`tr[data-review="${started.id}"]`);
     await row.waitFor();
-    expect(await row.textContent()).toContain('agent reporter');
+    expect(await row.textContent()).toContain('all agents and connections');
+    expect(await row.getByRole('progressbar').getAttribute('aria-valuetext')).toBe('0 of 2 decided (0%)');
     await page.screenshot({ path: path.join(shots, 'reviews.png') });
 
-    await row.getByRole('link', { name: 'Reporter follow-up' }).click();
-    await page.getByRole('table', { name: 'Entitlements' }).waitFor();
+    await row.getByRole('link', { name: 'Follow-up' }).click();
+    const table = page.getByRole('table', { name: 'Entitlements' });
+    await table.waitFor();
     expect(await progress().getAttribute('aria-valuenow')).toBe('0');
-    const decided = await gh(['review', 'decide', started.id, '--agent', 'reporter', '--connection', 'shop', '--expires', '30d', '--comment', 'quarterly job only']);
+    // Decided from the CLI while the page is open: the row and the bar follow.
+    const decided = await gh(['review', 'decide', started.id, '--agent', 'idle-bot', '--connection', 'shop', '--keep', '--comment', 'already revoked']);
     expect(decided.code, decided.stderr).toBe(0);
-    await page.locator('tr[data-agent=reporter] [data-decided=expiry]').waitFor();
+    await table.locator('tr[data-agent=idle-bot] [data-decided=keep]').waitFor();
+    expect(await table.locator('tr[data-agent=idle-bot]').textContent()).toContain('by cli');
+    expect(await table.locator('tr[data-agent=idle-bot] [data-comment]').textContent()).toBe('“already revoked”');
     expect(await progress().getAttribute('aria-valuenow')).toBe('1');
-    expect(await page.locator('tr[data-agent=reporter] [data-comment]').textContent()).toBe('“quarterly job only”');
+
+    // e: a new expiry for the reporter, as a date; access ends after that day (local time).
+    const { day, end } = await page.evaluate(() => {
+      const d = new Date(Date.now() + 10 * 86_400_000);
+      const pad = (n: number) => String(n).padStart(2, '0');
+      return { day: `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`, end: new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1).getTime() };
+    });
+    await table.locator('tr[data-agent=reporter]').focus();
+    await page.keyboard.press('e');
+    const form = page.getByRole('form', { name: 'Decide reporter on shop' });
+    const date = form.getByLabel('Access ends after');
+    await date.waitFor();
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('expiry');
+    await date.fill(day);
+    await form.getByLabel(/^Comment/).fill('quarterly job only');
+    await form.getByLabel(/^Comment/).press('Enter');
+    await table.locator('tr[data-agent=reporter] [data-decided=expiry]').waitFor();
+    expect(await progress().getAttribute('aria-valuenow')).toBe('2');
+    const grants = JSON.parse((await gh(['grant', 'list', '--json'])).stdout) as { agentName: string; expiresAt: string | null }[];
+    const expires = Date.parse(grants.find((g) => g.agentName === 'reporter')!.expiresAt!);
+    expect(Math.abs(expires - end)).toBeLessThan(5_000);
     expect(await page.getByRole('button', { name: 'Complete review' }).isDisabled()).toBe(false);
     expect(consoleErrors).toEqual([]);
+
+    await go('#/reviews/no-such-review');
+    await page.getByText('This review does not exist.').waitFor();
+    await page.getByRole('link', { name: 'list of reviews' }).click();
+    await page.getByRole('table', { name: 'Access reviews' }).waitFor();
   });
 });

@@ -10,6 +10,7 @@ import {
   mergeReview,
   mergeReviewItem,
   moveSelection,
+  nextUndecided,
   progressOfItems,
   reviewKeyAction,
   reviewProgress,
@@ -58,6 +59,15 @@ describe('review page keys', () => {
     expect(reviewKeyAction({ key: 'r', ctrlKey: true })).toBeNull();
     expect(reviewKeyAction({ key: 'y', metaKey: true })).toBeNull();
     expect(reviewKeyAction({ key: 'j', altKey: true })).toBeNull();
+  });
+
+  it('after a decision selects the next undecided row below, then above, else stays', () => {
+    const items = [item('a'), item('b', { decision: 'keep' }), item('c'), item('d')];
+    expect(nextUndecided(items, 'a')).toBe('c');
+    expect(nextUndecided(items, 'c')).toBe('d');
+    expect(nextUndecided(items, 'd')).toBe('a');
+    expect(nextUndecided([item('a', { decision: 'keep' }), item('b')], 'b')).toBe('b');
+    expect(nextUndecided(items, 'gone')).toBe('a');
   });
 
   it('moves the selection within the list and starts at the first row', () => {

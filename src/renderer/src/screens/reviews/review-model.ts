@@ -52,6 +52,16 @@ export function moveSelection(ids: readonly string[], current: string | null, de
   return ids[Math.min(ids.length - 1, Math.max(0, i + delta))];
 }
 
+/**
+ * Where the selection goes after `grantId` is decided: the next undecided entitlement below it, else the
+ * first undecided one above it, else it stays.
+ */
+export function nextUndecided(items: readonly Pick<ReviewItemDto, 'grantId' | 'decision'>[], grantId: string): string {
+  const at = items.findIndex((i) => i.grantId === grantId);
+  const open = (i: Pick<ReviewItemDto, 'grantId' | 'decision'>) => i.decision === null && i.grantId !== grantId;
+  return (items.slice(at + 1).find(open) ?? items.slice(0, Math.max(0, at)).find(open))?.grantId ?? grantId;
+}
+
 /** Decided and total entitlements, and the share decided in whole percent (100 only when all are decided). */
 export function reviewProgress(p: { decided: number; total: number }): { decided: number; total: number; percent: number } {
   const percent = p.total === 0 ? 100 : p.decided >= p.total ? 100 : Math.floor((p.decided / p.total) * 100);

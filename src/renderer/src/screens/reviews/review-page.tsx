@@ -2,7 +2,7 @@ import { Fragment, useCallback, useEffect, useRef, useState, type FormEvent } fr
 import { ContractError, type ReviewDto, type ReviewItemDto } from '../../../../shared/contract';
 import { useClient, useEvent, useResync } from '../../contract-client/client-context';
 import { formatTime } from '../../format';
-import { canComplete, decisionLabel, expiryFromDate, formatCounts, formatDate, formatPeriod, mergeReviewItem, moveSelection, progressOfItems, REVIEW_KEYS, reviewKeyAction, scopeLabel, toDateInput } from './review-model';
+import { canComplete, decisionLabel, expiryFromDate, formatCounts, formatDate, formatPeriod, mergeReviewItem, moveSelection, nextUndecided, progressOfItems, REVIEW_KEYS, reviewKeyAction, scopeLabel, toDateInput } from './review-model';
 import { ReviewProgress } from './review-progress';
 import './reviews.css';
 
@@ -72,8 +72,7 @@ export function ReviewPage({ id, onBack }: { id: string; onBack: () => void }) {
           setEditing(null);
           setData((cur) => cur && { ...cur, items: mergeReviewItem(cur.items, decided) });
           // Move on to the next undecided entitlement, as a reviewer works down the list.
-          const next = keyState.current.items.find((i) => i.decision === null && i.grantId !== decided.grantId);
-          const target = next?.grantId ?? decided.grantId;
+          const target = nextUndecided(keyState.current.items, decided.grantId);
           setSelected(target);
           requestAnimationFrame(() => focusRow(target));
         },
@@ -344,7 +343,7 @@ function EntitlementRows({
         tabIndex={tabbable ? 0 : -1}
         aria-selected={selected}
         onClick={onSelect}
-        onFocus={(ev) => ev.target === ev.currentTarget && onSelect()}
+        onFocus={onSelect}
       >
         <td>
           <button
