@@ -6,6 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createGatewayApi, type GatewayApi } from '../../src/gateway/api/gateway-api';
 import { EventBus } from '../../src/gateway/core/event-bus';
 import { silentLogger } from '../../src/gateway/core/logger';
+import { exportEvidencePack } from '../../src/gateway/evidence/evidence-pack';
+import { verifyEvidencePack } from '../../src/gateway/evidence/pack-verify';
+import { loadOrCreateSigningKey } from '../../src/gateway/identity/signing-key';
 import { SecretBox } from '../../src/gateway/identity/secret-box';
 import { AuditLog } from '../../src/gateway/recording/audit-log';
 import { verifyAuditChain } from '../../src/gateway/recording/audit-verify';
@@ -139,6 +142,28 @@ describe('recording retention', () => {
     expect(verifyAuditChain(store, null, dir).ok).toBe(true);
     store.db.prepare('DELETE FROM statements WHERE session_id = ? AND seq = 2').run(s);
     expect(verifyAuditChain(store, null, dir)).toMatchObject({ ok: false, problem: expect.stringMatching(/recording of session .* was changed/) });
+  });
+
+  it('an evidence pack over purged sessions verifies: their removal is in the chain, their rows say when', async () => {
+    const old = pgSession(40, 3);
+    const kept = pgSession(3, 2);
+    const ssh = sshSession(45);
+    const keptSsh = sshSession(2);
+    await call('settings.update', { recordingRetentionDays: 30 });
+    await call('recordings.purge', {});
+    audit.checkpoint();
+    const file = path.join(dir, 'pack.zip');
+    const signer = loadOrCreateSigningKey(dir);
+    const scope = { start: NOW - 100 * DAY, end: NOW + DAY, agents: [], connections: [] };
+    const r = await exportEvidencePack({ evidence: store.evidence, signer, file, scope, exportId: 'e1', version: 'test', storeInstallationId: null, dataDir: dir, now: () => NOW });
+    const v = await verifyEvidencePack(file);
+    expect(v.problems).toEqual([]);
+    // The kept PostgreSQL timeline and the kept SSH channel are checked against their seals; the purged ones are not in the pack.
+    expect(v.summary.recordingsSealed).toBe(2);
+    expect(r.manifest.files.map((f) => f.path)).toContain(`recordings/${kept}.jsonl`);
+    expect(r.manifest.files.map((f) => f.path)).toContain(`recordings/${keptSsh.id}-1.cast`);
+    expect(r.manifest.files.map((f) => f.path)).not.toContain(`recordings/${old}.jsonl`);
+    expect(r.manifest.files.map((f) => f.path)).not.toContain(`recordings/${ssh.id}-1.cast`);
   });
 
   it('the setting is validated, and an unchanged value is not audited again', async () => {

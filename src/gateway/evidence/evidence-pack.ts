@@ -73,9 +73,9 @@ const DEFAULT_LEVEL = 3;
 
 const iso = (ms: unknown) => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
 
-const SESSION_COLUMNS = ['id', 'protocol', 'agent_name', 'connection_name', 'client_address', 'tls', 'started_at', 'ended_at', 'end_reason', 'bytes_in', 'bytes_out', 'statement_count'];
+const SESSION_COLUMNS = ['id', 'protocol', 'agent_name', 'connection_name', 'client_address', 'tls', 'started_at', 'ended_at', 'end_reason', 'bytes_in', 'bytes_out', 'statement_count', 'recording_purged_at'];
 const sessionCells = (s: EvidenceSessionRow): CsvCell[] => [
-  s.id, s.protocol, s.agent_name, s.connection_name, s.client_addr, s.tls !== 0, iso(s.started_at), iso(s.ended_at), s.end_reason, s.bytes_in, s.bytes_out, s.statement_count,
+  s.id, s.protocol, s.agent_name, s.connection_name, s.client_addr, s.tls !== 0, iso(s.started_at), iso(s.ended_at), s.end_reason, s.bytes_in, s.bytes_out, s.statement_count, iso(s.recording_purged_at),
 ];
 const sessionJson = (s: EvidenceSessionRow) => ({
   id: s.id,
@@ -90,6 +90,7 @@ const sessionJson = (s: EvidenceSessionRow) => ({
   bytesIn: s.bytes_in,
   bytesOut: s.bytes_out,
   statementCount: s.statement_count,
+  recordingPurgedAt: iso(s.recording_purged_at),
 });
 
 const APPROVAL_COLUMNS = ['id', 'session_id', 'agent_name', 'connection_name', 'protocol', 'requested_at', 'expires_at', 'status', 'decided_by', 'decided_at', 'reason', 'scope', 'scope_until', 'rule', 'message', 'statement'];
@@ -210,7 +211,7 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
   const recSpool = new DeflateSpool(`${opts.file}.recordings.tmp`, level);
   spools.push(jsonSpool, recSpool);
   /** Each session's recording in the spool, in session order (SSH sessions have none). */
-  const recordings: { id: string; protocol: string; spooled: SpooledEntry | null }[] = [];
+  const recordings: { id: string; protocol: string; purged: boolean; spooled: SpooledEntry | null }[] = [];
   let statementsJsonl: SpooledEntry;
   {
     const csv = writer.entry('statements.csv');
@@ -222,7 +223,8 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
     for await (const sessionRows of sessions()) {
       for (const se of sessionRows) {
         const a = agentOf(se.agent_name);
-        const recorded = se.protocol === 'postgres';
+        // A recording removed by retention has no file (its removal is a chained recording.purged event).
+        const recorded = se.protocol === 'postgres' && !se.recording_purged_at;
         if (recorded) recSpool.begin();
         lines.session(se.id, se.agent_name, se.connection_name);
         let statements = 0;
@@ -270,7 +272,7 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
         a.maskedValues += masked;
         errors += failed;
         maskedValues += masked;
-        recordings.push({ id: se.id, protocol: se.protocol, spooled: recorded ? recSpool.end() : null });
+        recordings.push({ id: se.id, protocol: se.protocol, purged: Boolean(se.recording_purged_at), spooled: recorded ? recSpool.end() : null });
       }
     }
     csv.end();
@@ -288,6 +290,7 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
     let sshMissing = 0;
     for (const se of recordings) {
       if (se.protocol === 'ssh') {
+        if (se.purged) continue;
         // SSH channels as their asciicast v2 files, copied as recorded (relative to the data dir).
         for (const r of repo.sshRecordings(se.id)) {
           const src = opts.dataDir ? path.resolve(opts.dataDir, r.file) : null;

@@ -222,6 +222,8 @@ async function check(zip: ZipFile, opts: { publicKey?: string }, problems: strin
 
   // 5. Recordings against the digests sealed in the chain.
   for (const seal of chain.seals) {
+    // Removed later by the retention setting (a chained recording.purged event): no file to check.
+    if ((chain.purged.get(seal.sessionId) ?? -1) > seal.eventId) continue;
     const p = seal.channel === undefined ? recordingPath(seal.sessionId) : castPath(seal.sessionId, seal.channel);
     const h = fileHashes.get(p);
     if (h === undefined) continue;
@@ -310,6 +312,8 @@ class ChainCheck {
   readonly hashes = new Map<number, string>();
   /** Recording digests chained when sessions (PostgreSQL) or channels (SSH .cast files) ended. */
   readonly seals: { eventId: number; sessionId: string; digest: string; channel?: number }[] = [];
+  /** Session id -> the recording.purged event that removed its recording. */
+  readonly purged = new Map<string, number>();
   private prev: string | null;
   private nextId: number;
   private broken = false;
@@ -342,6 +346,7 @@ class ChainCheck {
     if (hash !== e.hash) return this.fail(`event ${e.id} hash mismatch (changed after it was recorded)`);
     this.hashes.set(e.id, e.hash);
     if (e.kind === 'session.recorded' && e.sessionId && e.detail && typeof e.detail.digest === 'string') this.seals.push({ eventId: e.id, sessionId: e.sessionId, digest: e.detail.digest });
+    if (e.kind === 'recording.purged' && e.sessionId) this.purged.set(e.sessionId, e.id);
     if (e.kind === 'ssh.recorded' && e.sessionId && e.detail && typeof e.detail.sha256 === 'string' && typeof e.detail.channel === 'number') {
       this.seals.push({ eventId: e.id, sessionId: e.sessionId, digest: e.detail.sha256, channel: e.detail.channel });
     }

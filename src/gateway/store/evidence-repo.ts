@@ -27,6 +27,8 @@ export interface EvidenceSessionRow {
   bytes_out: number;
   end_reason: string | null;
   statement_count: number;
+  /** When retention removed the recording (schema 11; null before it or when kept). */
+  recording_purged_at: number | null;
 }
 
 /**
@@ -106,8 +108,9 @@ export class SqliteEvidenceRepo {
   /** Sessions that started in the period and scope, oldest first, one page after `after`. */
   sessionPage(scope: EvidenceScope, after: { startedAt: number; id: string } | null, limit: number): EvidenceSessionRow[] {
     const w = this.scopeWhere('agent_name', 'connection_name', scope);
+    const purged = this.columns('sessions').includes('recording_purged_at') ? 'recording_purged_at' : 'NULL AS recording_purged_at';
     return this.q(
-        `SELECT id, protocol, agent_name, connection_name, client_addr, tls, started_at, ended_at, bytes_in, bytes_out, end_reason, statement_count
+        `SELECT id, protocol, agent_name, connection_name, client_addr, tls, started_at, ended_at, bytes_in, bytes_out, end_reason, statement_count, ${purged}
          FROM sessions WHERE started_at BETWEEN @start AND @end ${w.sql}
            ${after ? 'AND (started_at > @afterAt OR (started_at = @afterAt AND id > @afterId))' : ''}
          ORDER BY started_at, id LIMIT @limit`,
