@@ -151,14 +151,19 @@ describe('ZIP64 in evidence packs', () => {
       expect(buf.readUInt16LE(p + 46 + nameLen + 2)).toBe(24);
       p += 46 + nameLen + buf.readUInt16LE(p + 30);
     }
-    // The streamed entry's local header: bit 3, sizes in the ZIP64 extra field (zero there), 8-byte descriptor.
+    // The streamed entry's local header: no data descriptor (bit 3 clear), its CRC-32 and sizes patched
+    // in (the sizes in its ZIP64 extra field), and the next entry's header right after its data.
     const dirEntries = await readZipDirectory(file);
     const bigEntry = dirEntries.find((x) => x.name === 'big.csv')!;
-    expect(buf.readUInt16LE(bigEntry.localHeaderOffset + 6) & 0x0008).toBe(0x0008);
-    const descriptor = bigEntry.localHeaderOffset + 30 + 'big.csv'.length + 20 + bigEntry.compressedSize;
-    expect(buf.readUInt32LE(descriptor)).toBe(0x08074b50);
-    expect(Number(buf.readBigUInt64LE(descriptor + 8))).toBe(bigEntry.compressedSize);
-    expect(Number(buf.readBigUInt64LE(descriptor + 16))).toBe(Buffer.byteLength(big));
+    const lh = bigEntry.localHeaderOffset;
+    expect(buf.readUInt16LE(lh + 6) & 0x0008).toBe(0);
+    expect(buf.readUInt32LE(lh + 14)).toBe(crc32(Buffer.from(big)));
+    expect([buf.readUInt32LE(lh + 18), buf.readUInt32LE(lh + 22), buf.readUInt16LE(lh + 28)]).toEqual([MAX32, MAX32, 20]);
+    const extra = lh + 30 + 'big.csv'.length;
+    expect(buf.readUInt16LE(extra)).toBe(0x0001);
+    expect(Number(buf.readBigUInt64LE(extra + 4))).toBe(Buffer.byteLength(big));
+    expect(Number(buf.readBigUInt64LE(extra + 12))).toBe(bigEntry.compressedSize);
+    expect(buf.readUInt32LE(extra + 20 + bigEntry.compressedSize)).toBe(0x04034b50);
 
     const zip = await ZipFile.open(file);
     try {
@@ -186,10 +191,13 @@ describe('ZIP64 in evidence packs', () => {
     const hugeSize = 2 ** 32 + 12_345;
     try {
       let pos = 0;
-      const zw = new ZipWriter((chunk) => {
-        if (chunk.buffer !== zeros.buffer) writeSync(fd, chunk, 0, chunk.length, pos);
-        pos += chunk.length;
-      });
+      const zw = new ZipWriter(
+        (chunk) => {
+          if (chunk.buffer !== zeros.buffer) writeSync(fd, chunk, 0, chunk.length, pos);
+          pos += chunk.length;
+        },
+        (position, bytes) => writeSync(fd, bytes, 0, bytes.length, position),
+      );
       const put = (name: string, text: string) => {
         const raw = Buffer.from(text);
         const data = deflateRawSync(raw);
@@ -198,7 +206,7 @@ describe('ZIP64 in evidence packs', () => {
         zw.end();
       };
       put('first.txt', 'before the big one');
-      // Streamed (sizes only in its data descriptor), stored.
+      // Streamed (its sizes patched into its local header at its end), stored.
       zw.begin('huge.bin', new Date('2026-11-02T10:00:00Z'), undefined, 0);
       let crc = 0;
       for (let left = hugeSize; left > 0; left -= zeros.length) {
@@ -222,12 +230,18 @@ describe('ZIP64 in evidence packs', () => {
     expect([huge.size, huge.compressedSize]).toEqual([hugeSize, hugeSize]);
     expect(entries[2].localHeaderOffset).toBeGreaterThan(2 ** 32);
     const buf = Buffer.alloc(98);
+    const local = Buffer.alloc(30 + 'huge.bin'.length + 20);
     const tail = openSync(file, 'r');
     try {
       readSync(tail, buf, 0, 98, fstatSync(tail).size - 98);
+      readSync(tail, local, 0, local.length, huge.localHeaderOffset);
     } finally {
       closeSync(tail);
     }
+    // The streamed entry's CRC-32 and sizes were patched into its local header (sizes in its ZIP64 extra field).
+    expect(local.readUInt32LE(14)).not.toBe(0);
+    expect(Number(local.readBigUInt64LE(30 + 'huge.bin'.length + 4))).toBe(hugeSize);
+    expect(Number(local.readBigUInt64LE(30 + 'huge.bin'.length + 12))).toBe(hugeSize);
     // Classic end record: 4 entries, but the directory's offset overflows (0xFFFFFFFF), so ZIP64 end records.
     expect(buf.readUInt16LE(76 + 10)).toBe(4);
     expect(buf.readUInt32LE(76 + 16)).toBe(MAX32);

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, openSync, rmSync, write as writeAt, type WriteStream } from 'node:fs';
 import { createDeflateRaw, crc32, deflateRawSync, type DeflateRaw } from 'node:zlib';
 import { Utf8Chunks } from './utf8-chunks';
 import { ZipWriter, type KnownSizes } from './zip-writer';
@@ -43,6 +43,9 @@ export class PackWriter {
   /** Entries not all written into the zip yet, in zip order; only the first one writes. */
   private readonly pending: EntryOutput[] = [];
   private held = 0;
+  /** Streamed entries' CRC-32 and sizes, written into their local headers once the rest is on disk. */
+  private readonly patches: { position: number; bytes: Buffer }[] = [];
+  private fd: number | null;
   /** Text of the open entry, gathered as UTF-8 (one entry is open at a time). */
   private readonly text = new Utf8Chunks(FLUSH_BYTES, (chunk) => this.open!.chunk(chunk));
 
@@ -50,12 +53,18 @@ export class PackWriter {
     private readonly file: string,
     private readonly opts: PackWriterOptions,
   ) {
-    // 'wx': never overwrite a file someone else put there; 0600: a pack is as sensitive as the store.
-    // Deep buffers (bounded: a few MiB) let the JavaScript thread build the next rows while zlib and the
-    // disk work in the thread pool, instead of waiting for every chunk.
-    this.out = createWriteStream(file, { flags: 'wx', mode: 0o600, highWaterMark: 4 << 20 });
+    // 'wx': never overwrite a file someone else put there (an existing file throws here, and stays);
+    // 0600: a pack is as sensitive as the store. The descriptor stays open after the stream ends, for the
+    // patches. Deep buffers (bounded: a few MiB) let the JavaScript thread build the next rows while zlib
+    // and the disk work in the thread pool, instead of waiting for every chunk.
+    this.fd = openSync(file, 'wx', 0o600);
+    this.out = createWriteStream('', { fd: this.fd, autoClose: false, highWaterMark: 4 << 20 });
     this.out.on('error', (err) => this.fail(err));
-    this.zip = new ZipWriter((chunk) => this.out.write(chunk), { forceZip64: opts.forceZip64 });
+    this.zip = new ZipWriter(
+      (chunk) => this.out.write(chunk),
+      (position, bytes) => this.patches.push({ position, bytes }),
+      { forceZip64: opts.forceZip64 },
+    );
   }
 
   /** Every entry written so far, in zip order. */
@@ -172,12 +181,17 @@ export class PackWriter {
       await this.pending[this.pending.length - 1]?.finished;
       this.check();
       this.zip.finish();
-      this.out.end();
       await new Promise<void>((resolve, reject) => {
-        if (this.out.closed) return resolve();
-        this.out.once('close', resolve).once('error', reject);
+        this.out.once('error', reject);
+        this.out.end(() => resolve());
       });
       this.check();
+      for (const p of this.patches) {
+        await new Promise<void>((resolve, reject) => writeAt(this.fd!, p.bytes, 0, p.bytes.length, p.position, (err) => (err ? reject(err) : resolve())));
+      }
+      const fd = this.fd!;
+      this.fd = null;
+      closeSync(fd);
     })();
     return this.finished;
   }
@@ -189,6 +203,8 @@ export class PackWriter {
       o.done();
     }
     this.out.destroy();
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
     rmSync(this.file, { force: true });
   }
 

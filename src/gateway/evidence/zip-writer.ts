@@ -1,16 +1,22 @@
 /**
- * The ZIP container (PKWARE APPNOTE 6.3.x) around entries compressed elsewhere: local headers, data
- * descriptors, the central directory and the end records, with ZIP64 wherever a count, size or offset
+ * The ZIP container (PKWARE APPNOTE 6.3.x) around entries compressed elsewhere: local headers, the
+ * central directory and the end records, with ZIP64 wherever a count, size or offset
  * doesn't fit its classic field. Synchronous and sequential: bytes go to `sink` in archive order, one
  * entry at a time; only the central directory's records (a few dozen bytes per entry) are kept until
  * `finish`.
  *
- * An entry whose sizes are known when it starts (compressed in one piece, or ahead of time) gets them in
- * its local header and no data descriptor; one streamed while it is compressed gets bit 3, a ZIP64 extra
- * field in its local header (sizes 0 there) and a data descriptor with 8-byte sizes, so it may grow past
- * 4 GiB. The central directory carries a ZIP64 extra field for each entry whose size, compressed size or
- * local header offset is 0xFFFFFFFF or more; the ZIP64 end of central directory record and its locator
- * are written when there are 65,535 entries or more, or the directory's size or offset overflows.
+ * Every entry has its CRC-32 and sizes in its local header, and no data descriptor. An entry whose sizes
+ * are known when it starts (compressed in one piece, or ahead of time) gets them there at once, with a
+ * ZIP64 extra field only when one is 4 GiB or more. An entry streamed while it is compressed gets a ZIP64
+ * extra field in its local header (so it may grow past 4 GiB) with the sizes left blank, and `patch` is
+ * called when it ends with the bytes to write over them: the archive is only valid once every patch is
+ * applied (the output must be a file). Why not a data descriptor (bit 3): with a ZIP64 extra field its
+ * sizes must be 8 bytes long, and streaming readers such as Java's ZipInputStream (before JDK 21) then
+ * misread every small entry; without one, an entry can't pass 4 GiB.
+ *
+ * The central directory carries a ZIP64 extra field for each entry whose size, compressed size or local
+ * header offset is 0xFFFFFFFF or more; the ZIP64 end of central directory record and its locator are
+ * written when there are 65,535 entries or more, or the directory's size or offset overflows.
  */
 
 /** Sizes of an entry known before its data is written. */
@@ -33,7 +39,6 @@ export interface ZipWriterOptions {
 }
 
 const LOCAL_SIG = 0x04034b50;
-const DESCRIPTOR_SIG = 0x08074b50;
 const CENTRAL_SIG = 0x02014b50;
 const ZIP64_EOCD_SIG = 0x06064b50;
 const ZIP64_LOCATOR_SIG = 0x07064b50;
@@ -42,8 +47,7 @@ const EOCD_SIG = 0x06054b50;
 const ZIP64_EXTRA = 0x0001;
 const MAX16 = 0xffff;
 const MAX32 = 0xffffffff;
-/** General purpose flags: bit 3, sizes in a data descriptor; bit 11, the name is UTF-8. */
-const FLAG_DESCRIPTOR = 0x0008;
+/** General purpose flag bit 11: the name is UTF-8. */
 const FLAG_UTF8 = 0x0800;
 /** Version needed to extract: 2.0 (deflate), 4.5 (ZIP64). Version made by: MS-DOS host, so no Unix modes. */
 const VERSION_DEFLATE = 20;
@@ -65,10 +69,13 @@ interface CentralRecord {
 
 interface OpenEntry {
   record: CentralRecord;
-  /** Sizes were given up front (no data descriptor): the data written must match them. */
+  /** Sizes were given up front: the data written must match them. */
   known: boolean;
   written: number;
 }
+
+/** Bytes to write at a position of the archive written earlier (a streamed entry's CRC-32 and sizes). */
+export type ZipPatch = (position: number, bytes: Buffer) => void;
 
 /** Write a number up to 2^53 as an unsigned 64-bit little-endian integer. */
 function writeU64(buf: Buffer, n: number, at: number): void {
@@ -94,6 +101,7 @@ export class ZipWriter {
 
   constructor(
     private readonly sink: (chunk: Buffer) => void,
+    private readonly patch: ZipPatch,
     private readonly opts: ZipWriterOptions = {},
   ) {}
 
@@ -120,7 +128,8 @@ export class ZipWriter {
 
   /**
    * Start an entry: its local header. With `known` sizes they go into the header; without, the entry is
-   * streamed and `end` gets its CRC-32 and size. `method` is 8 (DEFLATE, the default) or 0 (stored).
+   * streamed, `end` gets its CRC-32 and size and they are patched into the header.
+   * `method` is 8 (DEFLATE, the default) or 0 (stored).
    */
   begin(name: string, mtime: Date, known?: KnownSizes, method: 0 | 8 = 8): void {
     if (this.finished) throw new Error('the zip is finished');
@@ -128,10 +137,10 @@ export class ZipWriter {
     const nameBytes = Buffer.from(name, 'utf8');
     if (nameBytes.length > MAX16) throw new Error(`zip entry name too long: ${name.slice(0, 80)}…`);
     const force = this.opts.forceZip64 === true;
-    // A streamed entry always gets the ZIP64 extra field: its size is not known until its end, and only
-    // the extra field in the local header tells readers that the data descriptor has 8-byte sizes.
+    // A streamed entry always gets the ZIP64 extra field: its sizes are not known until its end, and the
+    // local header can't grow afterwards.
     const zip64 = !known || force || known.size >= MAX32 || known.compressedSize >= MAX32;
-    const flags = (known ? 0 : FLAG_DESCRIPTOR) | (nameBytes.length !== name.length ? FLAG_UTF8 : 0);
+    const flags = nameBytes.length !== name.length ? FLAG_UTF8 : 0;
     const record: CentralRecord = {
       name: nameBytes,
       flags,
@@ -175,7 +184,7 @@ export class ZipWriter {
     if (chunk.length) this.emit(chunk);
   }
 
-  /** End the current entry; a streamed one needs its CRC-32 and uncompressed size (its data descriptor). */
+  /** End the current entry; a streamed one needs its CRC-32 and uncompressed size (patched into its local header). */
   end(result?: { crc: number; size: number }): void {
     const c = this.cur;
     if (!c) throw new Error('no zip entry is open');
@@ -189,12 +198,21 @@ export class ZipWriter {
     r.crc = result.crc >>> 0;
     r.size = result.size;
     r.compressedSize = c.written;
-    const d = Buffer.alloc(24);
-    d.writeUInt32LE(DESCRIPTOR_SIG, 0);
-    d.writeUInt32LE(r.crc, 4);
-    writeU64(d, r.compressedSize, 8);
-    writeU64(d, r.size, 16);
-    this.emit(d);
+    // The local header from its CRC-32 field to the end of its ZIP64 extra field: CRC-32, both 32-bit size
+    // fields at 0xFFFFFFFF (the sizes are in the extra field), name length, extra length, name, extra.
+    const p = Buffer.alloc(16 + r.name.length + 20);
+    p.writeUInt32LE(r.crc, 0);
+    p.writeUInt32LE(MAX32, 4);
+    p.writeUInt32LE(MAX32, 8);
+    p.writeUInt16LE(r.name.length, 12);
+    p.writeUInt16LE(20, 14);
+    r.name.copy(p, 16);
+    const x = 16 + r.name.length;
+    p.writeUInt16LE(ZIP64_EXTRA, x);
+    p.writeUInt16LE(16, x + 2);
+    writeU64(p, r.size, x + 4);
+    writeU64(p, r.compressedSize, x + 12);
+    this.patch(r.offset + 14, p);
   }
 
   /** Write the central directory and the end records. */
