@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,20 +43,27 @@ export function freePort(): Promise<number> {
  * A real OpenSSH server for tests: temporary host key, one authorized user key, loopback only, random
  * port, run in the foreground (-D -e) by the current user. As root (CI and this machine) the login
  * user is root with key-only login (PermitRootLogin prohibit-password); otherwise the current user.
+ * `opts.user` (root only) logs in as another, non-root account instead, e.g. `postgres`: sshd then keeps
+ * privilege separation for the session (which OpenSSH needs to deliver "signal" requests), reads the
+ * key file as that user (so it is made readable) and uses PAM, which accepts a system account whose
+ * password is locked.
  */
 export class TestSshd {
   readonly dir = mkdtempSync(path.join(os.tmpdir(), 'gh-sshd-'));
-  readonly user = os.userInfo().username;
+  readonly user: string;
   readonly userKey: KeyPair;
   readonly hostKey: KeyPair;
   port = 0;
   private child: ChildProcess | null = null;
   private log = '';
 
-  constructor() {
+  constructor(opts: { user?: string } = {}) {
+    this.user = opts.user ?? os.userInfo().username;
     this.hostKey = makeKeyPair(this.dir, 'ssh_host_ed25519_key');
     this.userKey = makeKeyPair(this.dir, 'user_key');
-    writeFileSync(path.join(this.dir, 'authorized_keys'), `${this.userKey.publicKey}\n`, { mode: 0o600 });
+    const otherUser = this.user !== os.userInfo().username;
+    writeFileSync(path.join(this.dir, 'authorized_keys'), `${this.userKey.publicKey}\n`, { mode: otherUser ? 0o644 : 0o600 });
+    if (otherUser) chmodSync(this.dir, 0o755);
   }
 
   /** Start sshd and wait until it accepts connections. `extra` lines are appended to sshd_config. */
@@ -76,7 +83,7 @@ export class TestSshd {
         'KbdInteractiveAuthentication no',
         'PubkeyAuthentication yes',
         'PermitRootLogin prohibit-password',
-        'UsePAM no',
+        `UsePAM ${this.user === os.userInfo().username ? 'no' : 'yes'}`,
         'StrictModes no',
         'PrintMotd no',
         'PrintLastLog no',

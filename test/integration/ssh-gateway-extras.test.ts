@@ -266,14 +266,13 @@ describe('SSH gateway: forwarding allowed per connection (real OpenSSH on both s
     expect(audit().some((e) => e.kind === 'ssh.forward_failed' && e.detail.destination === '127.0.0.1:1')).toBe(true);
   });
 
-  it('remote forwarding stays refused; agent and x11 forwarding cannot be allowed (not bridged)', async () => {
+  it('every kind can be allowed and read back; none refuses local and remote forwarding again', async () => {
+    const all = (await gh.api.call('connections.update', { name: 'box', allowForwarding: ['tcpip', 'agent', 'x11'] }, ACTOR)) as ConnectionDto;
+    expect(all.allowForwarding).toEqual(['tcpip', 'agent', 'x11']);
+    await gh.api.call('connections.update', { name: 'box', allowForwarding: [] }, ACTOR);
     const rf = await ssh(['-o', 'ExitOnForwardFailure=yes', '-R', '0:127.0.0.1:9', 'box@127.0.0.1', 'true']);
     expect(rf.code).toBe(255);
     expect(rf.stderr).toMatch(/remote port forwarding failed/);
-    await expect(gh.api.call('connections.update', { name: 'box', allowForwarding: ['tcpip', 'agent'] }, ACTOR)).rejects.toThrow(
-      'agent forwarding cannot be allowed: the gateway does not bridge it yet (only tcpip: ssh -L and -W)',
-    );
-    await gh.api.call('connections.update', { name: 'box', allowForwarding: [] }, ACTOR);
     const r = await ssh(['-W', `127.0.0.1:${servicePort}`, 'box@127.0.0.1'], 'hi');
     expect(r.code).toBe(255);
   });
@@ -343,9 +342,11 @@ describe('gatehouse CLI: connection test and sessions show for ssh', () => {
     await cli(['connection', 'update', 'web', '--port', String(sshd.port), '--allow-forwarding', 'none']);
     const listed = JSON.parse((await cli(['connection', 'list', '--json'])).stdout) as ConnectionDto[];
     expect(listed.find((c) => c.name === 'web')!.allowForwarding).toEqual([]);
-    const x11 = await cli(['connection', 'update', 'web', '--allow-forwarding', 'x11']);
-    expect(x11.code).toBe(1);
-    expect(x11.stderr).toContain('x11 forwarding cannot be allowed: the gateway does not bridge it yet');
+    const x11 = await cli(['connection', 'update', 'web', '--allow-forwarding', 'x11,agent']);
+    expect(x11.stdout).toBe(`connection "web" updated (${sshd.user}@127.0.0.1:${sshd.port}, forwarding: agent,x11)\n`);
+    const bad = await cli(['connection', 'update', 'web', '--allow-forwarding', 'socks']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('--allow-forwarding takes tcpip, agent, x11 or none, not "socks"');
    }, 180_000);
 
   it('sessions show lists an SSH session\'s channels and its file operations (table and --json)', async () => {

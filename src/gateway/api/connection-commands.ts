@@ -23,12 +23,6 @@ export function connectionCommands(deps: ApiDeps): Handlers<Names> {
   const checkForwarding = (kind: ConnectionRecord['kind'], allow: readonly SshForwardingKind[] | undefined) => {
     if (allow === undefined) return;
     if (kind !== 'ssh') throw invalid('forwarding is for ssh connections only', [{ path: 'allowForwarding', message: 'ssh only' }]);
-    const unsupported = allow.filter((k) => k !== 'tcpip');
-    if (unsupported.length) {
-      throw invalid(`${unsupported.join(' and ')} forwarding cannot be allowed: the gateway does not bridge it yet (only tcpip: ssh -L and -W)`, [
-        { path: 'allowForwarding', message: 'only tcpip is supported' },
-      ]);
-    }
   };
 
   return {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import type { Client, ClientChannel, PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
+import type { Client, ClientChannel, ExecOptions, PseudoTtyInfo, ServerChannel, Session, X11Info } from 'ssh2';
 import type { HeldRequest } from '../approvals/approval-broker';
 import type { ApprovalBroker } from '../approvals/approval-broker';
 import type { Logger } from '../core/logger';
@@ -12,6 +12,7 @@ import type { StoreApi } from '../store/store-api';
 import type { SshChannelKind } from '../store/ssh-repo';
 import { parseScpCommand, type ScpTransfer } from './scp-command';
 import { SftpTap } from './sftp-tap';
+import type { SessionForwardRequest } from './ssh-forwarding';
 
 /** Exit status for channels the gateway ends itself (like ssh's own 255 for connection errors). */
 export const GATEWAY_EXIT_STATUS = 255;
@@ -55,6 +56,10 @@ export interface ChannelHost {
   outputMasker(): TerminalMasker | null;
   /** Idle time after which a masker's held tail is written out (ms). */
   readonly maskFlushMs: number;
+  /** A session channel asks for agent (ssh -A) or X11 (ssh -X) forwarding: true = allowed (audited either way). */
+  forwardingRequest(request: SessionForwardRequest, channel: number | null, detail?: Record<string, unknown>): boolean;
+  /** A channel that had agent / X11 forwarding allowed has ended. */
+  forwardingEnded(agent: boolean, x11: boolean): void;
 }
 
 type ExitInfo = { code: number } | { signal: string; coreDumped: boolean; description: string };
@@ -91,6 +96,11 @@ export class SessionChannel {
   private readonly maskTimers = new Map<() => void, NodeJS.Timeout>();
   /** When the agent last sent data (keystrokes): output right after it is treated as echo. */
   private lastInputAt = 0;
+  /** Forwarding this channel asked for and was allowed: requested from the upstream with the channel. */
+  private agentForward = false;
+  private x11: X11Info | null = null;
+  /** Why forwarding the agent asked for is not there, told on stderr when the channel starts. */
+  private readonly forwardNotes: string[] = [];
 
   constructor(
     private readonly host: ChannelHost,
@@ -112,17 +122,32 @@ export class SessionChannel {
       this.record(() => this.cast?.resize(info.cols, info.rows));
       accept?.();
     });
-    session.on('signal', (accept, _reject, info) => {
-      this.up?.signal(info.name.replace(/^SIG/, ''));
-      accept?.();
+    session.on('signal', (accept, reject, info) => {
+      try {
+        this.up?.signal(info.name.replace(/^SIG/, ''));
+        accept?.();
+      } catch {
+        // ssh2 throws on a signal name it does not know.
+        reject?.();
+      }
     });
-    session.on('x11', (_accept, reject) => {
-      this.host.auditEvent('ssh.refused', { request: 'x11' });
-      reject?.();
+    session.on('x11', (accept, reject, info) => {
+      if (!this.stream && this.host.forwardingRequest('x11', null, { screen: info.screen, single: info.single })) {
+        this.x11 = info;
+        accept?.();
+      } else {
+        this.forwardNotes.push('X11 forwarding is not allowed on this connection');
+        reject?.();
+      }
     });
-    session.on('auth-agent', (_accept, reject) => {
-      this.host.auditEvent('ssh.refused', { request: 'agent_forwarding' });
-      reject?.();
+    session.on('auth-agent', (accept, reject) => {
+      if (!this.stream && this.host.forwardingRequest('auth-agent', null)) {
+        this.agentForward = true;
+        accept?.();
+      } else {
+        this.forwardNotes.push('agent forwarding is not allowed on this connection');
+        reject?.();
+      }
     });
     session.on('shell', (accept) => void this.start(accept(), 'shell', null));
     session.on('exec', (accept, _reject, info) => {
@@ -162,6 +187,7 @@ export class SessionChannel {
     const refusal = this.host.refusal();
     if (refusal) return this.failWith(refusal.message, refusal.reason);
     if (!this.openRecording(kind, command)) return;
+    for (const n of this.forwardNotes.splice(0)) this.note(`gatehouse: ${n}\r\n`);
     if (kind !== 'sftp' && !(await this.checkPolicy(kind === 'shell' ? { kind: 'shell' } : { kind: 'exec', command: command! }))) return;
     if (this.finished) return;
 
@@ -174,7 +200,7 @@ export class SessionChannel {
     if (this.finished) return;
     let up: ClientChannel;
     try {
-      up = await this.openUpstream(client, kind, command);
+      up = await this.openUpstreamWithForwarding(client, kind, command);
     } catch (err) {
       this.host.log.warn('upstream refused a channel request', { kind, err: { message: (err as Error).message } });
       return this.failWith(`the upstream refused the ${kind === 'sftp' ? 'sftp subsystem' : kind} request`, 'upstream_refused');
@@ -291,15 +317,46 @@ export class SessionChannel {
     }
   }
 
-  private openUpstream(client: Client, kind: SshChannelKind, command: string | null): Promise<ClientChannel> {
+  /**
+   * Open the upstream channel with the agent / X11 forwarding this channel was allowed. If the upstream
+   * host refuses that forwarding (ssh2 then fails the whole request), the agent is told on stderr, it is
+   * audited, and the channel opens without it, as OpenSSH's client carries on after a refused x11-req.
+   */
+  private async openUpstreamWithForwarding(client: Client, kind: SshChannelKind, command: string | null): Promise<ClientChannel> {
+    const forwarding = kind !== 'sftp' && (this.agentForward || this.x11 !== null);
+    try {
+      return await this.openUpstream(client, kind, command, forwarding);
+    } catch (err) {
+      if (!forwarding || this.finished) throw err;
+      const what = [this.agentForward ? 'agent' : '', this.x11 ? 'X11' : ''].filter(Boolean).join(' and ');
+      this.host.auditEvent('ssh.forward_failed', { request: [this.agentForward ? 'auth-agent' : '', this.x11 ? 'x11' : ''].filter(Boolean).join(','), channel: this.channelId, reason: 'upstream_refused', message: (err as Error).message });
+      this.host.forwardingEnded(this.agentForward, this.x11 !== null);
+      this.agentForward = false;
+      this.x11 = null;
+      this.note(`gatehouse: the upstream host refused ${what} forwarding; continuing without it\r\n`);
+      return this.openUpstream(client, kind, command, false);
+    }
+  }
+
+  private openUpstream(client: Client, kind: SshChannelKind, command: string | null, withForwarding: boolean): Promise<ClientChannel> {
     return new Promise((resolve, reject) => {
       const done = (err: Error | undefined, ch: ClientChannel) => (err ? reject(err) : resolve(ch));
       const env = Object.keys(this.env).length ? this.env : undefined;
       const pty = this.pty ? { rows: this.pty.rows, cols: this.pty.cols, width: this.pty.width, height: this.pty.height, term: this.pty.term, modes: this.pty.modes } : undefined;
+      // The agent's own X11 cookie goes upstream unchanged: its ssh client checks it on each X11 channel
+      // and puts the real one in its place. ssh2's server hands it over as a Buffer of the hex text, and its
+      // client would hex-encode a Buffer again, so it goes back as the text. agentForward is an ssh2
+      // exec/shell option its types lack.
+      const cookie: unknown = this.x11?.cookie;
+      const x11 =
+        withForwarding && this.x11
+          ? { x11: { single: this.x11.single, screen: this.x11.screen, protocol: this.x11.protocol, cookie: Buffer.isBuffer(cookie) ? cookie.toString('latin1') : String(cookie) } }
+          : {};
+      const forwarding: ExecOptions & { agentForward?: boolean } = { ...x11, ...(withForwarding && this.agentForward ? { agentForward: true } : {}) };
       try {
-        if (kind === 'shell') client.shell(pty ?? false, { env }, done);
+        if (kind === 'shell') client.shell(pty ?? false, { env, ...forwarding }, done);
         else if (kind === 'sftp') client.subsys('sftp', done);
-        else client.exec(command!, { env, ...(pty ? { pty } : {}) }, done);
+        else client.exec(command!, { env, ...(pty ? { pty } : {}), ...forwarding }, done);
       } catch (err) {
         reject(err as Error);
       }
@@ -483,6 +540,7 @@ export class SessionChannel {
   private finish(reason: string, gatewayExit?: number): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.agentForward || this.x11) this.host.forwardingEnded(this.agentForward, this.x11 !== null);
     for (const t of this.maskTimers.values()) clearTimeout(t);
     this.maskTimers.clear();
     try {

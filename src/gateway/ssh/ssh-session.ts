@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AuthContext, Client, ClientInfo, Connection, ServerChannel, TcpipRequestInfo } from 'ssh2';
+import type { AuthContext, Client, ClientInfo, Connection } from 'ssh2';
 import type { ApprovalBroker } from '../approvals/approval-broker';
 import { authorizeGrant } from '../core/authorize-grant';
 import type { Logger } from '../core/logger';
@@ -12,9 +12,12 @@ import type { AuditLog } from '../recording/audit-log';
 import type { Recorder } from '../recording/recorder';
 import type { AgentRecord, ConnectionRecord, SessionRecord } from '../store/records';
 import type { StoreApi } from '../store/store-api';
+import type { SshForwardingKind } from '../store/ssh-repo';
 import { authenticateSshAgent, parseLoginName } from './agent-auth';
+import { bridgeAgent } from './agent-channel';
 import { SessionChannel, type ChannelHost } from './session-channel';
 import { openSshCredential } from './ssh-credential';
+import { SessionForwarding, type ForwardingHost, type SessionForwardRequest } from './ssh-forwarding';
 import { connectSshUpstream, SshUpstreamError } from './upstream';
 
 export interface SshSessionDeps {
@@ -42,11 +45,11 @@ const MAX_AUTH_ATTEMPTS = 10;
 /**
  * One agent's SSH connection to the gateway: authentication (key or agent secret), the grant check for
  * the connection named by the user name, one upstream SSH connection logged in with the stored
- * credential, and its session channels (each a SessionChannel). Local TCP forwarding (ssh -L, -W) is
- * bridged through the upstream when the connection allows it; other forwarding is refused; both audited. The session is a row in the sessions table (protocol 'ssh'); channels are indexed in
- * ssh_recordings.
+ * credential, and its session channels (each a SessionChannel). Forwarding (ssh -L / -W / -R, -A, -X) is
+ * bridged when the connection allows its kind and refused otherwise, all audited (see SessionForwarding).
+ * The session is a row in the sessions table (protocol 'ssh'); channels are indexed in ssh_recordings.
  */
-export class SshClientSession implements ChannelHost {
+export class SshClientSession implements ChannelHost, ForwardingHost {
   readonly sessionId = randomUUID();
   agentId: string | null = null;
   connectionId: string | null = null;
@@ -60,8 +63,7 @@ export class SshClientSession implements ChannelHost {
   private subject: PolicySubject | null = null;
   private readonly failures: { method: string; reason: string; key?: string }[] = [];
   private readonly channels = new Set<SessionChannel>();
-  /** Close functions of open forwarded connections (ssh -L / -W). */
-  private readonly forwards = new Set<() => void>();
+  private readonly forwarding: SessionForwarding;
   private channelCount = 0;
   private endReason: string | null = null;
   private closed = false;
@@ -83,15 +85,13 @@ export class SshClientSession implements ChannelHost {
       const channel = new SessionChannel(this, accept());
       this.channels.add(channel);
     });
-    conn.on('tcpip', (accept, reject, info) => this.directTcpip(accept, reject, info));
+    this.forwarding = new SessionForwarding(this, conn);
+    conn.on('tcpip', (accept, reject, info) => this.forwarding.directTcpip(accept, reject, info));
     conn.on('openssh.streamlocal', (_accept, reject, info) => {
       this.auditEvent('ssh.refused', { request: 'direct-streamlocal', socketPath: info.socketPath });
       reject();
     });
-    conn.on('request', (accept, reject, name, info) => {
-      this.auditEvent('ssh.refused', { request: name, ...('bindPort' in (info ?? {}) ? { bind: `${(info as { bindAddr: string }).bindAddr}:${(info as { bindPort: number }).bindPort}` } : {}) });
-      reject?.();
-    });
+    conn.on('request', (accept, reject, name, info) => this.forwarding.globalRequest(accept, reject, name, info));
     conn.on('error', (err) => this.log.debug('ssh client connection error', { err: { message: err.message } }));
     conn.on('close', () => this.connectionClosed());
   }
@@ -143,6 +143,26 @@ export class SshClientSession implements ChannelHost {
     return this.refused;
   }
 
+  upstreamNow(): Client | null {
+    return this.liveUpstream;
+  }
+
+  active(): boolean {
+    return this.record !== null && this.refused === null && !this.closed;
+  }
+
+  allowedForwarding(): readonly SshForwardingKind[] {
+    return this.connectionId === null ? [] : this.deps.store.ssh.allowedForwarding(this.connectionId);
+  }
+
+  forwardingRequest(request: SessionForwardRequest, channel: number | null, detail?: Record<string, unknown>): boolean {
+    return this.forwarding.sessionRequest(request, channel, detail);
+  }
+
+  forwardingEnded(agent: boolean, x11: boolean): void {
+    this.forwarding.sessionEnded(agent, x11);
+  }
+
   upstream(): Promise<Client> {
     return this.upstreamClient ?? Promise.reject(new Error('no upstream for this session'));
   }
@@ -177,7 +197,7 @@ export class SshClientSession implements ChannelHost {
   terminate(reason: string, message: string): void {
     this.endReason ??= reason;
     for (const ch of [...this.channels]) ch.terminate(reason, message);
-    for (const close of [...this.forwards]) close();
+    this.forwarding.closeAll();
     // Give the channels' messages a moment to leave before the transport closes.
     setTimeout(() => this.conn.end(), 100).unref();
   }
@@ -186,65 +206,6 @@ export class SshClientSession implements ChannelHost {
   destroy(): void {
     this.conn.end();
     this.connectionClosed();
-  }
-
-  /**
-   * ssh -L / -W: a direct-tcpip channel, bridged through the upstream host (forwardOut) when the connection
-   * allows tcpip forwarding, else refused. One audit event when it opens, one when it closes (with bytes).
-   */
-  private directTcpip(accept: () => ServerChannel, reject: () => void, info: TcpipRequestInfo): void {
-    const destination = `${info.destIP}:${info.destPort}`;
-    let allowed = false;
-    try {
-      allowed = this.connectionId !== null && this.deps.store.ssh.allowedForwarding(this.connectionId).includes('tcpip');
-    } catch (err) {
-      this.log.error('cannot read the forwarding settings; refusing', { err });
-    }
-    if (!this.record || this.refused || !allowed || this.closed) {
-      this.auditEvent('ssh.refused', { request: 'direct-tcpip', destination, ...(this.record && !this.refused && !allowed ? { reason: 'forwarding_not_allowed' } : {}) });
-      return reject();
-    }
-    const refuse = (reason: string, message?: string) => {
-      this.auditEvent('ssh.forward_failed', { request: 'direct-tcpip', destination, reason, ...(message ? { message } : {}) });
-      reject();
-    };
-    this.upstream().then(
-      (client) => {
-        if (this.closed) return reject();
-        client.forwardOut(info.srcIP || '127.0.0.1', info.srcPort || 0, info.destIP, info.destPort, (err, up) => {
-          if (err) return refuse('upstream_refused', err.message);
-          if (this.closed) {
-            up.close();
-            return reject();
-          }
-          const down = accept();
-          const started = Date.now();
-          let bytesIn = 0;
-          let bytesOut = 0;
-          let done = false;
-          const close = () => {
-            if (done) return;
-            done = true;
-            this.forwards.delete(close);
-            up.close();
-            down.close();
-            this.countBytes(bytesIn, bytesOut);
-            this.auditEvent('ssh.forward_closed', { request: 'direct-tcpip', destination, bytesIn, bytesOut, durationMs: Date.now() - started });
-          };
-          this.forwards.add(close);
-          this.auditEvent('ssh.forwarded', { request: 'direct-tcpip', destination, origin: `${info.srcIP}:${info.srcPort}` });
-          up.on('error', () => {});
-          down.on('error', () => {});
-          down.on('data', (d: Buffer) => (bytesIn += d.length));
-          up.on('data', (d: Buffer) => (bytesOut += d.length));
-          down.pipe(up);
-          up.pipe(down);
-          up.on('close', close);
-          down.on('close', close);
-        });
-      },
-      (err: Error) => refuse('upstream_failed', err.message),
-    );
   }
 
   private authenticate(ctx: AuthContext): void {
@@ -328,7 +289,11 @@ export class SshClientSession implements ChannelHost {
       throw new Error(`gatehouse cannot use the stored credential of connection "${connection.name}"`);
     }
     try {
-      const up = await connectSshUpstream(connection, credential, this.deps.store.ssh, { timeoutMs: this.deps.upstreamTimeoutMs });
+      const up = await connectSshUpstream(connection, credential, this.deps.store.ssh, {
+        timeoutMs: this.deps.upstreamTimeoutMs,
+        // Agent channels the upstream opens come back to the agent's own ssh-agent (when allowed).
+        agent: bridgeAgent((cb) => this.forwarding.agentStream(cb)),
+      });
       if (up.hostKey.pinnedNow) this.auditEvent('ssh.host_key_pinned', { fingerprint: up.hostKey.fingerprint, host: `${connection.host}:${connection.port}` });
       if (this.closed) {
         up.client.end();
@@ -336,6 +301,7 @@ export class SshClientSession implements ChannelHost {
       }
       this.liveUpstream = up.client;
       up.client.setNoDelay(true);
+      this.forwarding.watchUpstream(up.client);
       up.client.on('close', () => {
         if (this.closed) return;
         this.endReason ??= 'upstream_closed';
@@ -354,10 +320,11 @@ export class SshClientSession implements ChannelHost {
   private connectionClosed(): void {
     if (this.closed) return;
     this.closed = true;
+    // Cancel the remote listeners first: their requests go out before the upstream connection ends.
+    this.forwarding.closeAll();
     this.liveUpstream?.end();
     void this.upstreamClient?.then((c) => c.end(), () => {});
     for (const ch of [...this.channels]) ch.clientGone();
-    for (const close of [...this.forwards]) close();
     if (!this.agent && this.failures.length) {
       const last = this.failures[this.failures.length - 1];
       this.deps.audit.append({

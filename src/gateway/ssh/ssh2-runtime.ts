@@ -15,3 +15,5 @@ export const sshUtils = (): typeof ssh2Module.utils => ssh2().utils;
 export const ssh2Client = (): typeof ssh2Module.Client => ssh2().Client;
 /** ssh2's Server class. */
 export const ssh2Server = (): typeof ssh2Module.Server => ssh2().Server;
+/** ssh2's BaseAgent class (custom agents for the upstream client). */
+export const ssh2BaseAgent = (): typeof ssh2Module.BaseAgent => ssh2().BaseAgent;

@@ -1,4 +1,4 @@
-import type { Client as SshClient, ConnectConfig } from 'ssh2';
+import type { BaseAgent, Client as SshClient, ConnectConfig } from 'ssh2';
 import { ssh2Client } from './ssh2-runtime';
 import type { ConnectionRecord } from '../store/records';
 import type { SqliteSshRepo } from '../store/ssh-repo';
@@ -35,13 +35,15 @@ export interface SshUpstream {
 /**
  * Log in to the connection's SSH server with the stored credential. The server's host key is checked
  * against the pin for this connection; the first successful check pins it (trust on first use), a
- * different key later fails with `host_key_mismatch` before any credential is sent.
+ * different key later fails with `host_key_mismatch` before any credential is sent. `agent` serves the
+ * agent channels the host opens for sessions that ask for agent forwarding (it must offer no keys: the
+ * login uses the stored credential only).
  */
 export function connectSshUpstream(
   connection: ConnectionRecord,
   credential: SshCredential,
   pins: SqliteSshRepo,
-  opts: { timeoutMs?: number; now?: () => number } = {},
+  opts: { timeoutMs?: number; now?: () => number; agent?: BaseAgent } = {},
 ): Promise<SshUpstream> {
   const now = opts.now ?? Date.now;
   return new Promise((resolve, reject) => {
@@ -74,6 +76,7 @@ export function connectSshUpstream(
         return true;
       },
       ...('privateKey' in credential ? { privateKey: credential.privateKey } : { password: credential.password }),
+      ...(opts.agent ? { agent: opts.agent } : {}),
     };
     let settled = false;
     client.once('ready', () => {

@@ -29,7 +29,7 @@ export function registerConnectionCommands(program: Command): void {
     .option('--tag <tag>', 'a tag (repeatable)', collect, [])
     .option('--password-stdin', 'read the upstream password from standard input')
     .option('--password-env <var>', 'read the upstream password from this environment variable')
-    .option('--allow-forwarding <kinds>', 'ssh: forwarding to allow through the gateway: tcpip (ssh -L, -W), or none', parseForwarding)
+    .option('--allow-forwarding <kinds>', 'ssh: forwarding to allow through the gateway, comma-separated: tcpip (ssh -L, -W, -R), agent (ssh -A), x11 (ssh -X, -Y); or none', parseForwarding)
     .option('--data-dir <dir>', 'data directory')
     .option('--json', 'print JSON')
     .action(async (name: string, o: CommonOptions & { kind: string; host: string; port?: number; database?: string; privateKeyFile?: string; user: string; tlsMode: string; tag: string[]; passwordStdin?: boolean; passwordEnv?: string; allowForwarding?: SshForwardingKind[] }) => {
@@ -71,7 +71,7 @@ export function registerConnectionCommands(program: Command): void {
     .option('--host <host>', 'upstream host')
     .option('--port <port>', 'upstream port', parsePort)
     .option('--user <user>', 'upstream user')
-    .option('--allow-forwarding <kinds>', 'ssh: forwarding to allow: tcpip (ssh -L, -W), or none', parseForwarding)
+    .option('--allow-forwarding <kinds>', 'ssh: forwarding to allow (replaces what was allowed), comma-separated: tcpip (ssh -L, -W, -R), agent (ssh -A), x11 (ssh -X, -Y); or none', parseForwarding)
     .option('--data-dir <dir>', 'data directory')
     .option('--json', 'print JSON')
     .action(async (name: string, o: CommonOptions & { host?: string; port?: number; user?: string; allowForwarding?: SshForwardingKind[] }) =>
