@@ -43,6 +43,25 @@ print(json.dumps({"count": len(z.infolist()), "entries": {i.filename: [i.file_si
   return JSON.parse(execFileSync('python3', ['-c', script, file, JSON.stringify(names)], { encoding: 'utf8' }));
 }
 
+/** Java (JDK 17 here), when installed: reads the zip with ZipInputStream (streaming: local headers only) and ZipFile. */
+const JAVA = spawnSync('java', ['-version']).status === 0;
+const JAVA_READER = `import java.io.*; import java.util.zip.*;
+public class ZipRead { public static void main(String[] a) throws Exception {
+  int n = 0; long bytes = 0; byte[] buf = new byte[1 << 16];
+  try (ZipInputStream z = new ZipInputStream(new BufferedInputStream(new FileInputStream(a[0])))) {
+    ZipEntry e; while ((e = z.getNextEntry()) != null) { int r; while ((r = z.read(buf)) > 0) bytes += r; n++; }
+  }
+  try (ZipFile f = new ZipFile(a[0])) { System.out.println(n + " " + bytes + " " + f.size()); }
+}}`;
+function javaRead(file: string): { entries: number; bytes: number; directory: number } {
+  const src = path.join(dir, 'ZipRead.java');
+  writeFileSync(src, JAVA_READER);
+  const r = spawnSync('java', [src, file], { encoding: 'utf8' });
+  expect(r.status, `java: ${r.stdout}${r.stderr}`).toBe(0);
+  const [entries, bytes, directory] = r.stdout.trim().split(' ').map(Number);
+  return { entries, bytes, directory };
+}
+
 async function readAll(zip: ZipFile, name: string): Promise<Buffer> {
   const e = zip.entries.find((x) => x.name === name);
   if (!e) throw new Error(`${name} not in the zip`);
@@ -271,6 +290,21 @@ describe('ZIP64 in evidence packs', () => {
     expect(uz.status, `unzip -tq: ${uz.stdout}${uz.stderr}`).toBe(0);
     expect(uz.stdout).toContain('No errors detected');
   }, 180_000);
+
+  it.skipIf(!JAVA)("Java's ZipInputStream (a streaming reader) and ZipFile read a pack with a streamed entry, and a forced-ZIP64 one", async () => {
+    const big = bigText(2_500_000);
+    for (const forceZip64 of [false, true]) {
+      const file = path.join(dir, `java-${forceZip64}.zip`);
+      const w = new PackWriter(file, { level: 3, mtime: new Date('2026-11-02T10:00:00Z'), forceZip64 });
+      await w.add('small.txt', 'small');
+      const e = w.entry('big.csv');
+      for (let i = 0; i < big.length; i += 200_000) e.write(big.slice(i, i + 200_000));
+      e.end();
+      await w.add('last.txt', 'last');
+      await w.finish();
+      expect(javaRead(file), `forceZip64 ${forceZip64}`).toEqual({ entries: 3, bytes: 5 + Buffer.byteLength(big) + 4, directory: 3 });
+    }
+  }, 60_000);
 });
 
 describe('damaged ZIP64 records are refused', () => {
