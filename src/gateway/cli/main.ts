@@ -13,6 +13,7 @@ import { registerPolicyCommands } from './commands/policy-command';
 import { registerReviewCommands } from './commands/review-command';
 import { registerServeCommand } from './commands/serve-command';
 import { registerSessionCommands } from './commands/sessions-command';
+import { registerSettingsCommands } from './commands/settings-command';
 import { registerVerifyCommand } from './commands/verify-command';
 
 /** The `gatehouse` command: parse, run, and turn every failure into one line and an exit code. */
@@ -38,6 +39,7 @@ async function main(argv: string[]): Promise<void> {
   registerVerifyCommand(program);
   registerApprovalCommands(program);
   registerPolicyCommands(program);
+  registerSettingsCommands(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();
