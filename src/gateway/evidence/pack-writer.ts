@@ -54,7 +54,7 @@ export class PackWriter {
     private readonly opts: PackWriterOptions,
   ) {
     // 'wx': never overwrite a file someone else put there (an existing file throws here, and stays);
-    // 0600: a pack is as sensitive as the store. The descriptor stays open after the stream ends, for the
+    // 0600: a pack is as sensitive as the store. The file descriptor stays open after the stream ends, for the
     // patches. Deep buffers (bounded: a few MiB) let the JavaScript thread build the next rows while zlib
     // and the disk work in the thread pool, instead of waiting for every chunk.
     this.fd = openSync(file, 'wx', 0o600);
@@ -136,8 +136,9 @@ export class PackWriter {
       while (this.pending.length) {
         const o = this.pending[0];
         if (!o.begun) {
-          // Sizes known up front (one-piece compression, a spool) go into the local header; an entry that
-          // streams through zlib gets a data descriptor. An entry that is neither yet has given no data.
+          // Sizes known up front (one-piece compression, a spool) go into the local header at once; those
+          // of an entry that streams through zlib are patched in by `finish`. An entry that is neither yet
+          // has given no data.
           if (!o.known && !o.streaming) return;
           this.zip.begin(o.path, this.opts.mtime, o.known ?? undefined);
           o.begun = true;
@@ -261,7 +262,7 @@ class EntryOutput {
   /** CRC-32 and uncompressed size (of a streamed entry, final once it has ended). */
   crc = 0;
   size = 0;
-  /** Sizes known before the data is written (then no data descriptor). */
+  /** Sizes known before the data is written (else they are patched into the local header at the end). */
   known: KnownSizes | null = null;
   /** Compressed chunks not written into the zip yet. */
   readonly chunks: Buffer[] = [];
@@ -286,9 +287,9 @@ class EntryOutput {
 /**
  * An entry DEFLATEd by Node's zlib. An entry that ends before its first 1 MiB (most files) is compressed
  * in one synchronous call, with no stream and no zlib state left for the garbage collector, and gets its
- * sizes in its local header; a bigger one streams through a zlib DeflateRaw, which works in libuv's
- * thread pool while the export builds the next chunk on the JavaScript thread, and gets a data
- * descriptor (CRC-32 and sizes computed here).
+ * sizes in its local header at once; a bigger one streams through a zlib DeflateRaw, which works in
+ * libuv's thread pool while the export builds the next chunk on the JavaScript thread, and gets its
+ * CRC-32 and sizes (computed here) patched into its local header at the end.
  */
 class NativeDeflateInput extends EntryOutput {
   private z: DeflateRaw | null = null;
