@@ -3,6 +3,7 @@ import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rm
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
+import { strToU8, Zip, ZipDeflate } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PackWriter } from '../../src/gateway/evidence/pack-writer';
 import { DeflateSpool } from '../../src/gateway/evidence/spool';
@@ -305,6 +306,36 @@ describe('ZIP64 in evidence packs', () => {
       expect(javaRead(file), `forceZip64 ${forceZip64}`).toEqual({ entries: 3, bytes: 5 + Buffer.byteLength(big) + 4, directory: 3 });
     }
   }, 60_000);
+});
+
+describe('packs made before ZIP64', () => {
+  it("still read: fflate's streaming Zip (data descriptors after every entry, a classic end record)", async () => {
+    const file = path.join(dir, 'fflate.zip');
+    const big = bigText(1_500_000);
+    const chunks: Uint8Array[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const zip = new Zip((err, data, final) => {
+        if (err) return reject(err);
+        chunks.push(data);
+        if (final) resolve();
+      });
+      for (const [name, text] of [['a.txt', 'first'], ['big.csv', big], ['c.txt', 'third']]) {
+        const f = new ZipDeflate(name, { level: 3 });
+        zip.add(f);
+        f.push(strToU8(text), true);
+      }
+      zip.end();
+    });
+    writeFileSync(file, Buffer.concat(chunks));
+    const zip = await ZipFile.open(file);
+    try {
+      expect(zip.entries.map((e) => e.name)).toEqual(['a.txt', 'big.csv', 'c.txt']);
+      expect((await readAll(zip, 'big.csv')).toString()).toBe(big);
+      expect((await readAll(zip, 'c.txt')).toString()).toBe('third');
+    } finally {
+      await zip.close();
+    }
+  });
 });
 
 describe('damaged ZIP64 records are refused', () => {
