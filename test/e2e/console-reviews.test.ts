@@ -290,6 +290,17 @@ describe('access review screen in Chromium', () => {
     const expires = Date.parse(grants.find((g) => g.agentName === 'reporter')!.expiresAt!);
     expect(Math.abs(expires - end)).toBeLessThan(5_000);
     expect(await page.getByRole('button', { name: 'Complete review' }).isDisabled()).toBe(false);
+
+    // From an agent's grants: a review of that agent's access, the form filled in.
+    await go('#/agents');
+    await page.locator('[data-agent=reporter]').click();
+    await page.getByRole('link', { name: /^Review this agent's access/ }).click();
+    const start = page.getByRole('form', { name: 'Start review' });
+    await start.waitFor();
+    expect(await start.locator('select[name=scope]').inputValue()).toBe('agent');
+    await start.locator('select[name=value] option[value=reporter]').waitFor({ state: 'attached' });
+    expect(await start.locator('select[name=value]').inputValue()).toBe('reporter');
+    await start.getByRole('button', { name: 'Cancel' }).click();
     expect(consoleErrors).toEqual([]);
 
     await go('#/reviews/no-such-review');

@@ -92,7 +92,7 @@ function Screen({ route, navigate }: { route: Route; navigate: (r: Route) => voi
       return route.id ? (
         <ReviewPage key={route.id} id={route.id} onBack={() => navigate({ screen: 'reviews' })} />
       ) : (
-        <ReviewsScreen onOpen={(id) => navigate({ screen: 'reviews', id })} />
+        <ReviewsScreen key={route.query?.agent ?? ''} startFor={route.query?.agent} onOpen={(id) => navigate({ screen: 'reviews', id })} />
       );
     case 'settings':
       return <SettingsScreen />;

@@ -318,6 +318,9 @@ function AgentDetail({
       </p>
       <AgentControls agent={agent} onChanged={onChanged} onRotated={onRotated} />
       <h3 className="section-title">Grants</h3>
+      <p className="small">
+        <a href={`#/reviews?agent=${encodeURIComponent(agent.name)}`}>Review this agent&apos;s access…</a>
+      </p>
       {error && (
         <p className="error" role="alert">
           {error}

@@ -10,13 +10,14 @@ import './reviews.css';
 /**
  * Access reviews: every campaign with its period, scope, status and progress (live from review.changed),
  * and a form to start one. A campaign lists each grant in force during its period for a keep / revoke /
- * new-expiry decision (the review page).
+ * new-expiry decision (the review page). `startFor` (`#/reviews?agent=NAME`, linked from the Agents
+ * screen) opens the form for one agent.
  */
-export function ReviewsScreen({ onOpen }: { onOpen: (id: string) => void }) {
+export function ReviewsScreen({ onOpen, startFor }: { onOpen: (id: string) => void; startFor?: string }) {
   const client = useClient();
   const [reviews, setReviews] = useState<ReviewDto[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [starting, setStarting] = useState(false);
+  const [starting, setStarting] = useState(startFor !== undefined);
   const load = useCallback(() => {
     setError(null);
     client.call('reviews.list', {}).then(setReviews, (err: Error) => setError(err.message));
@@ -34,7 +35,7 @@ export function ReviewsScreen({ onOpen }: { onOpen: (id: string) => void }) {
           Start review
         </button>
       </header>
-      {starting && <StartReviewForm onCancel={() => setStarting(false)} onStarted={(r) => onOpen(r.id)} />}
+      {starting && <StartReviewForm agent={startFor} onCancel={() => setStarting(false)} onStarted={(r) => onOpen(r.id)} />}
       {error && (
         <p className="error" role="alert">
           Could not load the reviews: {error}{' '}
@@ -91,14 +92,14 @@ export function ReviewsScreen({ onOpen }: { onOpen: (id: string) => void }) {
   );
 }
 
-function StartReviewForm({ onStarted, onCancel }: { onStarted: (r: ReviewDto) => void; onCancel: () => void }) {
+function StartReviewForm({ agent, onStarted, onCancel }: { agent?: string; onStarted: (r: ReviewDto) => void; onCancel: () => void }) {
   const client = useClient();
   const today = toDateInput(Date.now());
   const [from, setFrom] = useState(toDateInput(Date.now() - 90 * 86_400_000));
   const [to, setTo] = useState(today);
   const [name, setName] = useState('');
-  const [scope, setScope] = useState<ScopeKind>('all');
-  const [value, setValue] = useState('');
+  const [scope, setScope] = useState<ScopeKind>(agent ? 'agent' : 'all');
+  const [value, setValue] = useState(agent ?? '');
   const [agents, setAgents] = useState<AgentDto[]>([]);
   const [connections, setConnections] = useState<ConnectionDto[]>([]);
   const [busy, setBusy] = useState(false);
