@@ -310,6 +310,7 @@ describe('SSH gateway: remote, agent and X11 forwarding (real OpenSSH on both si
       const r = await ssh(['-X'], 'echo "display=${DISPLAY:-none}"', env);
       expect(r.stdout).toBe('display=none\n');
       expect(r.stderr).toContain('gatehouse: X11 forwarding is not allowed on this connection');
+      expect(r.stderr).toContain('X11 forwarding request failed on channel 0');
       expect(eventsSince(before).filter((e) => e.kind === 'ssh.refused').map((e) => e.detail)).toEqual([expect.objectContaining({ request: 'x11', reason: 'forwarding_not_allowed' })]);
     });
 

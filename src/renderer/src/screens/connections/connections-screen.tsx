@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import type { ConnectionDto, ConnectionTestResult } from '../../../../shared/contract';
+import type { ConnectionDto, ConnectionTestResult, SshForwardingKind } from '../../../../shared/contract';
 import { useClient } from '../../contract-client/client-context';
 import { formErrors, parseTags } from '../../form-helpers';
 import { formatTime } from '../../format';
@@ -188,6 +188,13 @@ function TestResult({ result }: { result: ConnectionTestResult }) {
   );
 }
 
+/** The forwarding kinds an SSH connection can allow, as the form shows them. */
+const FORWARDING_KINDS: [SshForwardingKind, string][] = [
+  ['tcpip', 'TCP ports (ssh -L, -W, -R)'],
+  ['agent', 'SSH agent (ssh -A)'],
+  ['x11', 'X11 (ssh -X, -Y)'],
+];
+
 function ConnectionForm({ editing, onDone }: { editing: NonNullable<Editing>; onDone: (saved: boolean) => void }) {
   const client = useClient();
   const existing = editing.mode === 'edit' ? editing.connection : null;
@@ -201,6 +208,7 @@ function ConnectionForm({ editing, onDone }: { editing: NonNullable<Editing>; on
   const [privateKey, setPrivateKey] = useState('');
   const [tlsMode, setTlsMode] = useState<ConnectionDto['tlsMode']>(existing?.tlsMode ?? 'prefer');
   const [tags, setTags] = useState(existing?.tags.join(', ') ?? '');
+  const [forwarding, setForwarding] = useState<SshForwardingKind[]>(existing?.allowForwarding ?? []);
   const [busy, setBusy] = useState(false);
   const [errors, setErrors] = useState<{ message: string; fields: Record<string, string> } | null>(null);
 
@@ -213,7 +221,7 @@ function ConnectionForm({ editing, onDone }: { editing: NonNullable<Editing>; on
       ? client.call('connections.update', {
           name: existing.name,
           ...common,
-          ...(existing.kind === 'postgres' ? { database, tlsMode } : {}),
+          ...(existing.kind === 'postgres' ? { database, tlsMode } : { allowForwarding: forwarding }),
           ...(password ? { password } : {}),
         })
       : client.call('connections.add', {
@@ -223,6 +231,7 @@ function ConnectionForm({ editing, onDone }: { editing: NonNullable<Editing>; on
           ...(kind === 'postgres' ? { database, tlsMode } : {}),
           ...(password ? { password } : {}),
           ...(kind === 'ssh' && privateKey ? { privateKey } : {}),
+          ...(kind === 'ssh' && forwarding.length ? { allowForwarding: forwarding } : {}),
         });
     call.then(
       () => {
@@ -322,6 +331,25 @@ function ConnectionForm({ editing, onDone }: { editing: NonNullable<Editing>; on
             <textarea value={privateKey} onChange={(e) => setPrivateKey(e.target.value)} rows={4} spellCheck={false} name="privateKey" />
             {fieldError('privateKey')}
           </label>
+        )}
+        {kind === 'ssh' && (
+          <fieldset className="wide" name="allowForwarding">
+            <legend>
+              Forwarding allowed through the gateway <span className="muted">(none by default; each forwarded connection is audited)</span>
+            </legend>
+            {FORWARDING_KINDS.map(([k, label]) => (
+              <label key={k}>
+                <input
+                  type="checkbox"
+                  name={`forward-${k}`}
+                  checked={forwarding.includes(k)}
+                  onChange={(e) => setForwarding((f) => (e.target.checked ? [...f.filter((x) => x !== k), k] : f.filter((x) => x !== k)))}
+                />{' '}
+                {label}
+              </label>
+            ))}
+            {fieldError('allowForwarding')}
+          </fieldset>
         )}
       </div>
       {existing?.kind === 'ssh' && <p className="muted small">An SSH credential cannot be replaced in place: remove the connection and add it again.</p>}
