@@ -3,6 +3,7 @@ import type { ReviewDto, ReviewItemDto } from '../../shared/contract';
 import { grantToDto } from '../core/dto';
 import { conflict, invalid, notFound } from '../core/errors';
 import { keyFingerprint } from '../evidence/pack-format';
+import { LruCache } from '../policy/lru-cache';
 import { loadSqlParser } from '../policy/sql-parser';
 import { canonicalJson } from '../store/audit-chain';
 import type { ReviewCampaignRecord, ReviewItemRecord } from '../store/records';
@@ -13,8 +14,11 @@ type Names = 'reviews.list' | 'reviews.start' | 'reviews.get' | 'reviews.decide'
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** How many distinct SQL texts per entitlement are parsed for the tables it touched (the most used first). */
-const TABLE_TEXTS_LIMIT = 2000;
+/**
+ * How many distinct SQL texts per entitlement are parsed for the tables it touched (the most used first).
+ * Parsing shares the policy's parse cache with live sessions, so this stays well below its size.
+ */
+const TABLE_TEXTS_LIMIT = 500;
 
 /**
  * reviews.*: access review campaigns. A campaign covers a period and a scope; each grant in force during
@@ -24,6 +28,18 @@ const TABLE_TEXTS_LIMIT = 2000;
 export function reviewCommands(deps: ApiDeps): Handlers<Names> {
   const { store, audit, events } = deps;
   const now = deps.now ?? Date.now;
+
+  // Tables per entitlement and period, kept while its statement count is unchanged (statements are only
+  // ever added), so a review page that reloads does not parse the same texts again.
+  const tablesMemo = new LruCache<string, { statements: number; tables: { tablesRead: string[]; tablesWritten: string[] } }>(2000);
+  const tablesOf = (c: ReviewCampaignRecord, i: ReviewItemRecord, statements: number) => {
+    const key = `${i.agentId}\0${i.connectionId}\0${c.periodStart}\0${c.periodEnd}`;
+    const hit = tablesMemo.get(key);
+    if (hit && hit.statements === statements) return hit.tables;
+    const tables = statements === 0 ? { tablesRead: [], tablesWritten: [] } : tablesTouched(store.reviews.statementTexts(i.agentId, i.connectionId, c.periodStart, c.periodEnd, TABLE_TEXTS_LIMIT));
+    tablesMemo.set(key, { statements, tables });
+    return tables;
+  };
 
   const campaign = (id: string) => store.reviews.get(id) ?? (() => { throw notFound('review', id); })();
 
@@ -107,8 +123,7 @@ export function reviewCommands(deps: ApiDeps): Handlers<Names> {
       await loadSqlParser();
       const items = store.reviews.items(c.id).map((i) => {
         const dto = itemDto(c, i);
-        const texts = store.reviews.statementTexts(i.agentId, i.connectionId, c.periodStart, c.periodEnd, TABLE_TEXTS_LIMIT);
-        return { ...dto, evidence: { ...dto.evidence, ...tablesTouched(texts) } };
+        return { ...dto, evidence: { ...dto.evidence, ...tablesOf(c, i, dto.evidence.statements) } };
       });
       return { review: reviewDto(c), items };
     },
