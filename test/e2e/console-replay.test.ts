@@ -319,8 +319,16 @@ describe('session replay in Chromium', () => {
     const settingsText = await page.locator('section.settings').textContent();
     expect(settingsText).toContain(`127.0.0.1:${serve.pgPort}`);
     expect(settingsText).toMatch(/\d+ days left/);
-    expect(settingsText).toContain('not built yet');
-    await page.screenshot({ path: path.join(shots, 'settings.png') });
+    // Recording retention: off, then 3650 days (nothing that old here), saved and shown with who set it.
+    const retention = page.getByRole('status', { name: 'Retention status' });
+    await retention.getByText('Off: recordings are kept').waitFor();
+    const days = page.getByRole('textbox', { name: /Recording retention in days/ });
+    await days.fill('0');
+    await page.getByText('Between 1 and 36500 days.').waitFor();
+    await days.fill('3650');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await retention.getByText(/^3650 day\(s\), set .* by admin\. Nothing is due for removal\.$/).waitFor();
+    await page.screenshot({ path: path.join(shots, 'settings.png'), fullPage: true });
 
     const login = async (password: string) => {
       const c = new pg.Client({ host: '127.0.0.1', port: serve.pgPort, database: 'shop', user: 'report-bot', password });

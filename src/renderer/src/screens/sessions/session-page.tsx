@@ -153,7 +153,13 @@ export function SessionPage({ id, onBack, query }: { id: string; onBack: () => v
               {formatBytes(s.bytesIn)} / {formatBytes(s.bytesOut)}
             </dd>
           </dl>
-          {s.protocol === 'ssh' && (
+          {s.recordingPurgedAt && (
+            <p className="banner" role="status">
+              The recording of this session was removed on {formatTime(s.recordingPurgedAt)} by the recording retention setting. Who, where, when and the counts are
+              kept, and the removal is in the audit trail.
+            </p>
+          )}
+          {s.protocol === 'ssh' && !s.recordingPurgedAt && (
             <>
               <h2 className="section-title">Terminal replay</h2>
               <Suspense fallback={<p className="muted">Loading the player…</p>}>
@@ -174,7 +180,7 @@ export function SessionPage({ id, onBack, query }: { id: string; onBack: () => v
             </h2>
           )}
           {state.statements.length === 0 ? (
-            s.protocol !== 'ssh' && <p className="muted">No statements in this session{s.endedAt ? '' : ' yet'}.</p>
+            s.protocol !== 'ssh' && !s.recordingPurgedAt && <p className="muted">No statements in this session{s.endedAt ? '' : ' yet'}.</p>
           ) : (
             <>
               <TimelineBar

@@ -2,13 +2,14 @@ import { useCallback, useEffect, useState } from 'react';
 import type { ServerInfoDto } from '../../../../shared/contract';
 import { useClient } from '../../contract-client/client-context';
 import { certificateState } from './certificate-state';
+import { RetentionSettings } from './retention-settings';
 
 const formatDate = (iso: string) => new Date(iso).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
 
 /**
- * Settings (read-only): what this gateway listens on, the identities clients pin (TLS certificate, SSH
- * host key), where its data lives, and what happens to recordings. Changes are made with `gatehouse serve`
- * options and files in the data dir; the screen says which.
+ * Settings: what this gateway listens on, the identities clients pin (TLS certificate, SSH host key) and
+ * where its data lives (read-only: set with `gatehouse serve` options and files in the data dir, as the
+ * screen says), and recording retention, which is changed here.
  */
 export function SettingsScreen() {
   const client = useClient();
@@ -103,12 +104,10 @@ export function SettingsScreen() {
               <dd>
                 SSH terminal recordings (asciicast v2) under <code>recordings/</code> in the data dir; PostgreSQL statements in the database.
               </dd>
-              <dt>Recording retention</dt>
-              <dd>
-                Kept until deleted: automatic retention is <strong>not built yet</strong>. Evidence packs (<code>gatehouse export</code>) keep what an auditor needs.
-              </dd>
             </dl>
           </section>
+
+          <RetentionSettings />
         </>
       )}
     </section>
