@@ -179,14 +179,14 @@ describe('access review screen in Chromium', () => {
     // Rows are sorted by agent: idle-bot first. k moves up to it, j back down to the reporter.
     await reporter.focus();
     await page.keyboard.press('k');
-    expect(await idle.getAttribute('aria-selected')).toBe('true');
+    expect(await idle.getAttribute('aria-current')).toBe('true');
     await page.keyboard.press('j');
-    expect(await reporter.getAttribute('aria-selected')).toBe('true');
+    expect(await reporter.getAttribute('aria-current')).toBe('true');
     await page.keyboard.press('y');
     await reporter.locator('[data-decided=keep]').waitFor();
     expect(await progress().getAttribute('aria-valuenow')).toBe('1');
     // After a decision the next undecided entitlement is selected and focused.
-    expect(await idle.getAttribute('aria-selected')).toBe('true');
+    expect(await idle.getAttribute('aria-current')).toBe('true');
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-agent'))).toBe('idle-bot');
 
     await page.keyboard.press('r');

@@ -213,7 +213,7 @@ export function ReviewPage({ id, onBack }: { id: string; onBack: () => void }) {
                 ? `${open} of ${progress.total} entitlement${progress.total === 1 ? '' : 's'} still need${open === 1 ? 's' : ''} a decision.`
                 : 'Every entitlement is decided: complete the review to sign it.'}
         </span>
-        <span className="muted shortcuts" aria-label="Keyboard shortcuts">
+        <span className="muted shortcuts">
           {REVIEW_KEYS.map((k, n) => (
             <Fragment key={k.label}>
               {n > 0 && ' · '}
@@ -341,7 +341,7 @@ function EntitlementRows({
         data-agent={item.agentName}
         data-decision={item.decision ?? 'none'}
         tabIndex={tabbable ? 0 : -1}
-        aria-selected={selected}
+        aria-current={selected ? 'true' : undefined}
         onClick={onSelect}
         onFocus={onSelect}
       >
