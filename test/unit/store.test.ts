@@ -462,6 +462,8 @@ describe('reviews repo', () => {
       stmt('s3', 1, { commandTag: 'DELETE 1', policyAction: 'block', maskedValues: 5 }),
     ]);
     store.audit.append({ at: T0 + 30, kind: 'access.denied', actor: 'gateway', agentName: 'alpha', connectionName: 'main', sessionId: null, clientAddress: null, detail: {} });
+    store.audit.append({ at: T0 + 31, kind: 'command.blocked', actor: 'gateway', agentName: 'alpha', connectionName: 'main', sessionId: 's1', clientAddress: null, detail: { rule: 'no-rm' } });
+    store.audit.append({ at: T0 + 600, kind: 'command.blocked', actor: 'gateway', agentName: 'alpha', connectionName: 'main', sessionId: 's3', clientAddress: null, detail: { rule: 'no-rm' } });
     const approval = { sessionId: 's1', agentName: 'alpha', connectionName: 'main', protocol: 'postgres', statement: 'insert into t values (1)', rule: 'writes', message: 'm', expiresAt: T0 + 1000 };
     store.approvals.insert({ ...approval, id: 'ap1', requestedAt: T0 + 25 });
     store.approvals.settle('ap1', { status: 'approved', decidedBy: 'admin', decidedAt: T0 + 26, reason: null });
@@ -472,7 +474,7 @@ describe('reviews repo', () => {
       statementsByCommand: { ERROR: 1, INSERT: 1, SELECT: 1 },
       denials: 1,
       lastUsedAt: T0 + 50,
-      blocks: 1,
+      blocks: 2,
       maskedValues: 2,
       channelsByKind: {},
       approvals: [{ id: 'ap1', statement: 'insert into t values (1)', rule: 'writes', status: 'approved', decidedBy: 'admin', decidedAt: T0 + 26, reason: null }],

@@ -195,7 +195,7 @@ export interface EntitlementEvidence {
   denials: number;
   /** Start of the newest session in the period, or null. */
   lastUsedAt: number | null;
-  /** Statements policy blocked (they never reached the upstream). */
+  /** Statements and SSH commands policy blocked (they never reached the upstream). */
   blocks: number;
   /** Result values (and SSH output values) the masker replaced. */
   maskedValues: number;

@@ -121,6 +121,10 @@ export class SqliteReviewsRepo {
          WHERE se.agent_id = ? AND se.connection_id = ? AND se.started_at BETWEEN ? AND ?`,
       )
       .get(agentId, connectionId, start, end) as { blocks: number; masked: number };
+    // SSH commands policy blocked are audit events (they have no statement row).
+    const sshBlocks = this.db
+      .prepare(`SELECT count(*) AS n FROM audit_events WHERE kind = 'command.blocked' AND agent_name = ? AND connection_name = ? AND at BETWEEN ? AND ?`)
+      .get(agentName, connectionName, start, end) as { n: number };
     const channels = this.db
       .prepare(
         `SELECT r.kind, count(*) AS n, coalesce(sum(r.masked), 0) AS masked
@@ -144,7 +148,7 @@ export class SqliteReviewsRepo {
     }
     const channelsByKind = Object.fromEntries(channels.map((c) => [c.kind, c.n]));
     const maskedValues = policy.masked + channels.reduce((n, c) => n + c.masked, 0);
-    return { sessions: s.n, statements, statementsByCommand, denials: denials.n, lastUsedAt: s.last, blocks: policy.blocks, maskedValues, channelsByKind, approvals, approvalCount };
+    return { sessions: s.n, statements, statementsByCommand, denials: denials.n, lastUsedAt: s.last, blocks: policy.blocks + sshBlocks.n, maskedValues, channelsByKind, approvals, approvalCount };
   }
 
   /**
