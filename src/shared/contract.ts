@@ -502,10 +502,18 @@ export const commands = {
     output: z.object({ items: z.array(SessionDto), total: z.number() }),
   },
   'sessions.get': {
-    input: z.object({ id: z.string() }).strict(),
+    input: z
+      .object({
+        id: z.string(),
+        /** At most this many statements (the first ones); the rest come from sessions.statements. Default: all. */
+        statementLimit: z.number().int().min(1).max(100_000).optional(),
+      })
+      .strict(),
     output: z.object({
       session: SessionDto,
       statements: z.array(StatementDto),
+      /** True when statementLimit cut the list: page on with sessions.statements after the last seq. */
+      moreStatements: z.boolean().optional(),
       /** SSH sessions: their channels and sftp/scp file operations. */
       ssh: z.object({ channels: z.array(SshSessionChannelDto), fileOps: z.array(SshFileOpDto) }).optional(),
     }),
@@ -598,6 +606,11 @@ export const commands = {
   },
 
   /** Walk the tamper-evident audit chain and its signed checkpoints. */
+  /** One page of a session's statements in order, after sequence number afterSeq (huge sessions load in pages). */
+  'sessions.statements': {
+    input: z.object({ id: z.string(), afterSeq: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(10_000).default(5000) }).strict(),
+    output: z.object({ statements: z.array(StatementDto), more: z.boolean() }),
+  },
   'audit.verify': {
     input: Empty,
     output: z.object({

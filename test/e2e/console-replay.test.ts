@@ -33,6 +33,9 @@ let dir: string;
 let dataDir: string;
 let sshSessionId: string;
 let pgSessionId: string;
+let bigSessionId: string;
+/** Statements in the big session: more than two pages of the session page. */
+const BIG_SESSION = 7_300;
 let pgSecret: string;
 let events: PlayerEvent[];
 const seekTimes: number[] = [];
@@ -155,6 +158,11 @@ beforeAll(async () => {
   } finally {
     tmux.kill();
   }
+  // A session bigger than the session page's first page (2,000 statements): the rest load in pages.
+  const bulk = new pg.Client({ host: '127.0.0.1', port: serve.pgPort, database: 'shop', user: 'report-bot', password: secret });
+  await bulk.connect();
+  await Promise.all(Array.from({ length: BIG_SESSION }, (_, i) => bulk.query(`select ${i + 1} as bulk`)));
+  await bulk.end();
   const client = new pg.Client({ host: '127.0.0.1', port: serve.pgPort, database: 'shop', user: 'report-bot', password: secret });
   await client.connect();
   for (let i = 1; i <= 6; i++) {
@@ -167,6 +175,7 @@ beforeAll(async () => {
   const items = (sessions.items ?? sessions) as { id: string; protocol: string; endedAt: string | null }[];
   sshSessionId = items.find((s) => s.protocol === 'ssh')!.id;
   pgSessionId = items.find((s) => s.protocol === 'postgres')!.id;
+  bigSessionId = items.filter((s) => s.protocol === 'postgres')[1].id;
   await waitFor(() => existsSync(path.join(dataDir, 'recordings', sshSessionId, '1.cast')), 'the recording');
   events = playerEvents(parseAsciicast(readFileSync(path.join(dataDir, 'recordings', sshSessionId, '1.cast'), 'utf8')).events) as PlayerEvent[];
 
@@ -292,6 +301,20 @@ describe('session replay in Chromium', () => {
     await expect.poll(() => linked.locator('tr.current').getAttribute('data-statement')).toBe(String(seqs[4]));
     expect((await linked.locator('tr.current td.sql').textContent())?.trim()).toBe('select 5 as step');
     await linked.close();
+  });
+
+  it('opens a session bigger than one page: the first statements at once, the rest in pages, a deep link past the first page', async () => {
+    const page = await browser.newPage();
+    await signIn(page, `#/sessions/${bigSessionId}?seq=7000`);
+    // The deep link waits for the page that holds it, then selects it.
+    await expect.poll(() => page.locator('tr.current').getAttribute('data-statement'), { timeout: 30_000 }).toBe('7000');
+    expect((await page.locator('tr.current td.sql').textContent())?.trim()).toBe('select 7000 as bulk');
+    expect(await page.locator('h2.section-title', { hasText: 'Statements' }).textContent()).toMatch(/^Statements \(7,300\)/);
+    const slider = page.getByRole('slider', { name: 'Statements timeline' });
+    await slider.focus();
+    await page.keyboard.press('End');
+    await expect.poll(() => page.locator('tr.current').getAttribute('data-statement')).toBe('7300');
+    await page.close();
   });
 
   it('overview draws the activity chart over its table; settings show what clients pin; an agent secret is rotated and the agent disabled in the UI', async () => {

@@ -110,6 +110,18 @@ describe('one session', () => {
     expect(s.statements.map((x) => x.seq)).toEqual([1, 2, 3, 4]);
   });
 
+  it('appends pages of a big session behind the first one, keeping live statements once and in order', () => {
+    let s = sessionReducer(initialSession, { type: 'load' });
+    s = sessionReducer(s, { type: 'loaded', session: session('s', 0), statements: [stmt(1, 1), stmt(2, 2)], more: true });
+    expect(s.loadingMore).toBe(true);
+    // A live statement arrives while pages are still loading; the next page overlaps nothing, the last includes it.
+    s = sessionReducer(s, { type: 'event', kind: 'statement', statement: stmt(6, 6) });
+    s = sessionReducer(s, { type: 'page', statements: [stmt(3, 3), stmt(4, 4)], more: true });
+    s = sessionReducer(s, { type: 'page', statements: [stmt(5, 5), stmt(6, 6)], more: false });
+    expect(s.statements.map((x) => x.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(s.loadingMore).toBe(false);
+  });
+
   it('shows the end of the session when it ends', () => {
     let s = sessionReducer(initialSession, { type: 'loaded', session: session('s', 0), statements: [] });
     s = sessionReducer(s, { type: 'event', kind: 'session', session: session('s', 0, { endedAt: at(9), endReason: 'client_terminated' }) });

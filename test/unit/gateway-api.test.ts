@@ -199,6 +199,30 @@ describe('gateway API', () => {
     expect(r.statements[1]).toMatchObject({ protocol: 'extended', paramCount: 1, errorCode: '42601' });
   });
 
+  it('pages the statements of a big session: the first ones with the session, the rest after a seq', async () => {
+    store.sessions.insert({
+      id: 'big', protocol: 'postgres', agentId: 'a', agentName: 'bot', connectionId: 'c', connectionName: 'app', clientAddress: '127.0.0.1:5000',
+      tls: false, startedAt: 1, endedAt: null, bytesIn: 0, bytesOut: 0, endReason: null, statementCount: 0,
+    });
+    store.statements.insertMany(Array.from({ length: 25 }, (_, i) => ({ sessionId: 'big', seq: i + 1, protocol: 'simple' as const, sql: `select ${i + 1}`, paramCount: 0, startedAt: 2 + i, durationMs: 1, commandTag: 'SELECT 1', rows: 1, errorCode: null })));
+    const first = await call('sessions.get', { id: 'big', statementLimit: 10 });
+    expect(first.statements.map((x: { seq: number }) => x.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(first.moreStatements).toBe(true);
+    const seqs: number[] = [];
+    let after = 10;
+    for (let more = true; more; ) {
+      const p = await call('sessions.statements', { id: 'big', afterSeq: after, limit: 7 });
+      seqs.push(...p.statements.map((x: { seq: number }) => x.seq));
+      after = seqs[seqs.length - 1];
+      more = p.more;
+    }
+    expect(seqs).toEqual(Array.from({ length: 15 }, (_, i) => i + 11));
+    expect((await call('sessions.get', { id: 'big', statementLimit: 25 })).moreStatements).toBe(false);
+    expect((await call('sessions.get', { id: 'big' })).statements).toHaveLength(25);
+    expect((await call('sessions.statements', { id: 'nope' }).catch((e) => e)).code).toBe('not_found');
+    expect((await call('sessions.statements', { id: 'big', limit: 0 }).catch((e) => e)).code).toBe('invalid');
+  });
+
   it('scopes a review campaign by agent tag and connection tag', async () => {
     await call('connections.add', { name: 'prod', host: '127.0.0.1', database: 'p', username: 'u', tags: ['production'] });
     await call('connections.add', { name: 'dev', host: '127.0.0.1', database: 'd', username: 'u', tags: [] });

@@ -3,7 +3,7 @@ import { notFound } from '../core/errors';
 import { verifyAuditChain } from '../recording/audit-verify';
 import type { ApiDeps, Handlers } from './api-types';
 
-type Names = 'sessions.list' | 'sessions.get' | 'audit.list' | 'audit.verify' | 'server.info';
+type Names = 'sessions.list' | 'sessions.get' | 'sessions.statements' | 'audit.list' | 'audit.verify' | 'server.info';
 
 /** Read side: recorded sessions and statements, the audit trail, and what this server is. */
 export function sessionCommands(deps: ApiDeps): Handlers<Names> {
@@ -29,9 +29,19 @@ export function sessionCommands(deps: ApiDeps): Handlers<Names> {
     'sessions.get': (input) => {
       const s = store.sessions.get(input.id);
       if (!s) throw notFound('session', input.id);
-      const out = { session: sessionToDto(s), statements: store.statements.listBySession(s.id).map(statementToDto) };
+      // One extra row tells whether the limit cut the list.
+      const rows = store.statements.listBySession(s.id, input.statementLimit ? { limit: input.statementLimit + 1 } : {});
+      const more = input.statementLimit !== undefined && rows.length > input.statementLimit;
+      const out = { session: sessionToDto(s), statements: (more ? rows.slice(0, -1) : rows).map(statementToDto), ...(input.statementLimit !== undefined ? { moreStatements: more } : {}) };
       if (s.protocol !== 'ssh') return out;
       return { ...out, ssh: { channels: store.ssh.listRecordings(s.id).map(sshChannelToDto), fileOps: store.ssh.listFileOps(s.id).map(sshFileOpToDto) } };
+    },
+
+    'sessions.statements': (input) => {
+      if (!store.sessions.get(input.id)) throw notFound('session', input.id);
+      const rows = store.statements.listBySession(input.id, { afterSeq: input.afterSeq, limit: input.limit + 1 });
+      const more = rows.length > input.limit;
+      return { statements: (more ? rows.slice(0, -1) : rows).map(statementToDto), more };
     },
 
     'audit.list': (input) =>

@@ -24,6 +24,10 @@ const BADGE: Record<StatementDecision, string> = {
   allowed: '',
 };
 
+/** Statements that come with the session (its first paint); the rest load in pages of PAGE. */
+const FIRST_PAGE = 2000;
+const PAGE = 5000;
+
 /** Keep the deep link (`#/sessions/<id>?t=...`) in the address bar without a navigation. */
 function rememberPosition(id: string, query: Record<string, string>): void {
   window.history.replaceState(window.history.state, '', routeHash({ screen: 'sessions', id, query }));
@@ -39,11 +43,37 @@ export function SessionPage({ id, onBack, query }: { id: string; onBack: () => v
   const [approvals, setApprovals] = useState<Map<string, ApprovalDto>>(new Map());
   const [open, setOpen] = useState<Set<number>>(new Set());
 
+  const [pageError, setPageError] = useState<string | null>(null);
+  // Each load gets a number; pages of an older load (before a resync or another session) are dropped.
+  const generation = useRef(0);
   const load = useCallback(() => {
+    const mine = ++generation.current;
+    const current = () => mine === generation.current;
     dispatch({ type: 'load' });
-    client.call('sessions.get', { id }).then(
-      (r) => dispatch({ type: 'loaded', session: r.session, statements: r.statements }),
-      (err: Error) => dispatch({ type: 'failed', error: err.message }),
+    setPageError(null);
+    // The first statements come with the session (first paint), the rest page by page behind it.
+    client.call('sessions.get', { id, statementLimit: FIRST_PAGE }).then(
+      async (r) => {
+        if (!current()) return;
+        dispatch({ type: 'loaded', session: r.session, statements: r.statements, more: r.moreStatements });
+        let more = r.moreStatements ?? false;
+        let after = r.statements.length ? r.statements[r.statements.length - 1].seq : 0;
+        while (more && current()) {
+          try {
+            const p = await client.call('sessions.statements', { id, afterSeq: after, limit: PAGE });
+            if (!current()) return;
+            more = p.more && p.statements.length > 0;
+            if (p.statements.length) after = p.statements[p.statements.length - 1].seq;
+            dispatch({ type: 'page', statements: p.statements, more });
+          } catch (err) {
+            if (!current()) return;
+            setPageError((err as Error).message);
+            dispatch({ type: 'page', statements: [], more: false });
+            return;
+          }
+        }
+      },
+      (err: Error) => current() && dispatch({ type: 'failed', error: err.message }),
     );
   }, [client, id]);
   useEffect(load, [load]);
@@ -93,7 +123,8 @@ export function SessionPage({ id, onBack, query }: { id: string; onBack: () => v
   const [current, setCurrent] = useState(-1);
   const initialised = useRef(false);
   useEffect(() => {
-    if (initialised.current || !s || s.protocol === 'ssh' || state.status !== 'ready' || offsets.length === 0) return;
+    // A deep link may point past the first page: wait until every statement is in.
+    if (initialised.current || !s || s.protocol === 'ssh' || state.status !== 'ready' || state.loadingMore || offsets.length === 0) return;
     initialised.current = true;
     const bySeq = deepSeq !== undefined ? state.statements.findIndex((st) => st.seq === deepSeq) : -1;
     if (bySeq >= 0) {
@@ -103,7 +134,7 @@ export function SessionPage({ id, onBack, query }: { id: string; onBack: () => v
       setPosition(deepT);
       setCurrent(statementAt(offsets, deepT));
     }
-  }, [s, state.status, state.statements, offsets, deepSeq, deepT]);
+  }, [s, state.status, state.loadingMore, state.statements, offsets, deepSeq, deepT]);
   const moveTo = (t: number, index: number) => {
     setPosition(t);
     setCurrent(index);
@@ -169,7 +200,8 @@ export function SessionPage({ id, onBack, query }: { id: string; onBack: () => v
           )}
           {(s.protocol !== 'ssh' || state.statements.length > 0) && (
             <h2 className="section-title">
-              Statements ({state.statements.length.toLocaleString()})
+              Statements ({state.statements.length.toLocaleString()}
+              {state.loadingMore && s.statementCount > state.statements.length ? ` of ${s.statementCount.toLocaleString()}, loading…` : state.loadingMore ? ', loading…' : ''})
               {Object.entries(counts)
                 .filter(([d]) => d !== 'allowed')
                 .map(([d, n]) => (
@@ -196,6 +228,14 @@ export function SessionPage({ id, onBack, query }: { id: string; onBack: () => v
               />
               <StatementTable statements={state.statements} decisions={decisions} approvals={approvals} current={current} open={open} toggle={toggle} />
             </>
+          )}
+          {pageError && (
+            <p className="error" role="alert">
+              Only the first {state.statements.length.toLocaleString()} statements could be loaded: {pageError}{' '}
+              <button className="link" onClick={load}>
+                Try again
+              </button>
+            </p>
           )}
           {state.statements.length > 0 && <p className="muted small">Click a statement (or press Enter on it) to see its masked result preview and the approval behind it.</p>}
         </>
