@@ -187,6 +187,36 @@ describe('SSH gateway: remote, agent and X11 forwarding (real OpenSSH on both si
       expect(await tunnel.exited).toBe(0);
     }, 30_000);
 
+    it('cancel-tcpip-forward (an ssh2 client\'s unforwardIn) removes the listener on the upstream, audited', async () => {
+      await allow(['tcpip']);
+      const before = audit().length;
+      const c = new (ssh2Client())();
+      await new Promise<void>((resolve, reject) => {
+        c.once('ready', () => resolve());
+        c.once('error', reject);
+        c.connect({ host: '127.0.0.1', port, username: 'box', privateKey: readFileSync(agentKey.privateFile), readyTimeout: 15_000 });
+      });
+      try {
+        // Connections to the bound port come back to this client: answer them like the echo service.
+        c.on('tcp connection', (_info, accept) => {
+          const ch = accept();
+          let got = '';
+          ch.on('data', (d: Buffer) => (got += d));
+          ch.on('end', () => ch.end(`ssh2:${got}`));
+        });
+        const rport = await new Promise<number>((resolve, reject) => c.forwardIn('127.0.0.1', 0, (err, p) => (err ? reject(err) : resolve(p))));
+        expect(rport).toBeGreaterThan(0);
+        expect(await talk(rport, 'hello')).toBe('ssh2:hello');
+        await new Promise<void>((resolve, reject) => c.unforwardIn('127.0.0.1', rport, (err) => (err ? reject(err) : resolve())));
+        expect(await talk(rport, 'gone')).toBe('error:ECONNREFUSED');
+        const events = eventsSince(before);
+        expect(events.find((e) => e.kind === 'ssh.forward_accepted')?.detail).toMatchObject({ request: 'tcpip-forward', bind: `127.0.0.1:${rport}` });
+        expect(events.find((e) => e.kind === 'ssh.forward_cancelled')?.detail).toMatchObject({ request: 'tcpip-forward', bind: `127.0.0.1:${rport}`, reason: 'cancelled' });
+      } finally {
+        c.end();
+      }
+    }, 30_000);
+
     it('revoking the grant ends the session and unbinds the listener', async () => {
       await allow(['tcpip']);
       const rport = await freePort();

@@ -136,6 +136,7 @@ export class SessionChannel {
         this.x11 = info;
         accept?.();
       } else {
+        if (this.stream) this.host.auditEvent('ssh.refused', { request: 'x11', channel: this.channelId, reason: 'after_start' });
         this.forwardNotes.push('X11 forwarding is not allowed on this connection');
         reject?.();
       }
@@ -145,6 +146,7 @@ export class SessionChannel {
         this.agentForward = true;
         accept?.();
       } else {
+        if (this.stream) this.host.auditEvent('ssh.refused', { request: 'auth-agent', channel: this.channelId, reason: 'after_start' });
         this.forwardNotes.push('agent forwarding is not allowed on this connection');
         reject?.();
       }

@@ -125,14 +125,19 @@ export class SessionForwarding {
     this.host.upstream().then(
       (client) => {
         if (this.closed) return reject();
-        client.forwardOut(info.srcIP || '127.0.0.1', info.srcPort || 0, info.destIP, info.destPort, (err, up) => {
-          if (err) return failed('upstream_refused', err.message);
-          if (this.closed) {
-            up.close();
-            return reject();
-          }
-          this.bridge(accept(), up, { request: 'direct-tcpip', destination, origin: `${info.srcIP}:${info.srcPort}` });
-        });
+        try {
+          client.forwardOut(info.srcIP || '127.0.0.1', info.srcPort || 0, info.destIP, info.destPort, (err, up) => {
+            if (err) return failed('upstream_refused', err.message);
+            if (this.closed) {
+              up.close();
+              return reject();
+            }
+            this.bridge(accept(), up, { request: 'direct-tcpip', destination, origin: `${info.srcIP}:${info.srcPort}` });
+          });
+        } catch (err) {
+          // ssh2 throws when the upstream connection has just gone.
+          failed('upstream_failed', (err as Error).message);
+        }
       },
       (err: Error) => failed('upstream_failed', err.message),
     );
@@ -234,13 +239,19 @@ export class SessionForwarding {
     const listener = this.listeners.get(key);
     if (!listener || this.closed) return reject?.();
     this.listeners.delete(key);
+    const done = (err?: Error | null) => {
+      this.host.auditEvent('ssh.forward_cancelled', { request: 'tcpip-forward', bind: key, reason: 'cancelled', ...(err ? { message: err.message } : {}) });
+      if (err) reject?.();
+      else accept?.();
+    };
     this.host.upstream().then(
-      (client) =>
-        client.unforwardIn(listener.bindAddr, listener.port, (err) => {
-          this.host.auditEvent('ssh.forward_cancelled', { request: 'tcpip-forward', bind: key, reason: 'cancelled', ...(err ? { message: err.message } : {}) });
-          if (err) reject?.();
-          else accept?.();
-        }),
+      (client) => {
+        try {
+          client.unforwardIn(listener.bindAddr, listener.port, done);
+        } catch (err) {
+          done(err as Error);
+        }
+      },
       () => reject?.(),
     );
   }
