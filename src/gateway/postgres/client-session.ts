@@ -75,6 +75,8 @@ const RESERVED_PARAMS = new Set(['user', 'database', 'replication']);
 export class ClientSession {
   readonly id = randomUUID();
   agentId: string | null = null;
+  /** How the agent proved its identity (recorded in the session.started audit event). */
+  private authMethod: 'scram-sha-256' | 'password' | null = null;
   connectionId: string | null = null;
   private relay: PgRelay | null = null;
   private record: SessionRecord | null = null;
@@ -127,6 +129,7 @@ export class ClientSession {
         );
       }
       this.agentId = agent!.id;
+      this.authMethod = auth.method;
 
       const connection = this.authorize(params.get('database') || user);
       upstream = await this.openUpstream(connection, params);
@@ -232,6 +235,16 @@ export class ClientSession {
     };
     this.record = record;
     recorder.startSession(record);
+    // The successful authentication, in the audit trail next to the failures (who, from where, how).
+    this.deps.audit.append({
+      kind: 'session.started',
+      actor: `agent:${record.agentName}`,
+      agentName: record.agentName,
+      connectionName: record.connectionName,
+      sessionId: record.id,
+      clientAddress: record.clientAddress,
+      detail: { protocol: 'postgres', method: this.authMethod, tls },
+    });
 
     // Hello: AuthenticationOk, the upstream's ParameterStatus/notices with OUR key data, ReadyForQuery.
     socket.write(Buffer.concat([authenticationOk(), rewriteKeyData(upstream.startupMessages, key), readyForQuery('I')]));
