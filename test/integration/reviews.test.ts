@@ -81,7 +81,7 @@ describe('access review campaign', () => {
     expect(done.progress).toEqual({ decided: 4, total: 4 });
     const key = createPublicKey({ key: Buffer.from(done.publicKey, 'base64'), format: 'der', type: 'spki' });
     expect(verify(null, Buffer.from(done.digest), key, Buffer.from(done.signature, 'base64'))).toBe(true);
-    expect(verify(null, Buffer.from(done.digest.replace(/.$/, (c) => (c === '0' ? '1' : '0'))), key, Buffer.from(done.signature, 'base64'))).toBe(false);
+    expect(verify(null, Buffer.from(done.digest.replace(/.$/, (c: string) => (c === '0' ? '1' : '0'))), key, Buffer.from(done.signature, 'base64'))).toBe(false);
 
     const late = await gh(['review', 'decide', started.id, '--agent', 'keeper', '--connection', 'app', '--revoke']);
     expect(late.stderr).toContain('this review is complete');
