@@ -210,8 +210,9 @@ describe('SSH gateway: remote, agent and X11 forwarding (real OpenSSH on both si
         await new Promise<void>((resolve, reject) => c.unforwardIn('127.0.0.1', rport, (err) => (err ? reject(err) : resolve())));
         expect(await talk(rport, 'gone')).toBe('error:ECONNREFUSED');
         const events = eventsSince(before);
-        expect(events.find((e) => e.kind === 'ssh.forward_accepted')?.detail).toMatchObject({ request: 'tcpip-forward', bind: `127.0.0.1:${rport}` });
-        expect(events.find((e) => e.kind === 'ssh.forward_cancelled')?.detail).toMatchObject({ request: 'tcpip-forward', bind: `127.0.0.1:${rport}`, reason: 'cancelled' });
+        const mine = events.filter((e) => e.detail.bind === `127.0.0.1:${rport}`);
+        expect(mine.find((e) => e.kind === 'ssh.forward_accepted')?.detail).toMatchObject({ request: 'tcpip-forward' });
+        expect(mine.find((e) => e.kind === 'ssh.forward_cancelled')?.detail).toMatchObject({ request: 'tcpip-forward', reason: 'cancelled' });
       } finally {
         c.end();
       }
@@ -290,6 +291,27 @@ describe('SSH gateway: remote, agent and X11 forwarding (real OpenSSH on both si
       const plain = await ssh([], 'echo "sock=${SSH_AUTH_SOCK:-none}"', env);
       expect(plain.stdout).toBe('sock=none\n');
     });
+
+    it('fail closed: when the allowances cannot be read, remote and agent forwarding are refused and audited', async () => {
+      await allow(['tcpip', 'agent', 'x11']);
+      const rport = await freePort();
+      const before = audit().length;
+      // A real read failure in the gateway's store: the settings table is gone for the length of this test.
+      gh.store.db.exec('ALTER TABLE ssh_connection_settings RENAME TO ssh_connection_settings_away');
+      try {
+        const r = await ssh(['-A', '-o', 'ExitOnForwardFailure=yes', '-R', `${rport}:127.0.0.1:${echoPort}`], 'echo "sock=${SSH_AUTH_SOCK:-none}"', env);
+        expect(r.code).toBe(255);
+        expect(r.stderr).toContain(`remote port forwarding failed for listen port ${rport}`);
+        const r2 = await ssh(['-A'], 'echo "sock=${SSH_AUTH_SOCK:-none}"', env);
+        expect(r2.stdout).toBe('sock=none\n');
+        expect(r2.stderr).toContain('gatehouse: agent forwarding is not allowed on this connection');
+      } finally {
+        gh.store.db.exec('ALTER TABLE ssh_connection_settings_away RENAME TO ssh_connection_settings');
+      }
+      const refused = eventsSince(before).filter((e) => e.kind === 'ssh.refused').map((e) => [e.detail.request, e.detail.reason]);
+      expect(refused).toEqual(expect.arrayContaining([['tcpip-forward', 'settings_unreadable'], ['auth-agent', 'settings_unreadable']]));
+      expect(eventsSince(before).some((e) => e.kind === 'ssh.forward_accepted')).toBe(false);
+    }, 30_000);
   });
 
   describe.skipIf(!existsSync(XVFB) || !existsSync(XAUTH))('X11 forwarding (ssh -X)', () => {

@@ -63,6 +63,8 @@ export class SessionForwarding {
   private agentChannels = 0;
   private x11Channels = 0;
   private closed = false;
+  /** The last allowance read failed (the refusal is then audited as settings_unreadable). */
+  private unreadable = false;
 
   constructor(
     private readonly host: ForwardingHost,
@@ -72,11 +74,18 @@ export class SessionForwarding {
   /** Whether the connection allows `kind` now; false when the allowance cannot be read (fail closed). */
   allows(kind: SshForwardingKind): boolean {
     try {
+      this.unreadable = false;
       return this.host.allowedForwarding().includes(kind);
     } catch (err) {
+      this.unreadable = true;
       this.host.log.error('cannot read the forwarding settings; refusing', { err });
       return false;
     }
+  }
+
+  /** The audited reason for a refusal after allows() said no. */
+  private notAllowed(): string {
+    return this.unreadable ? 'settings_unreadable' : 'forwarding_not_allowed';
   }
 
   /**
@@ -86,7 +95,7 @@ export class SessionForwarding {
   sessionRequest(request: SessionForwardRequest, channel: number | null, detail: Record<string, unknown> = {}): boolean {
     const ok = this.host.active() && !this.closed && this.allows(KIND_OF[request]);
     if (!ok) {
-      this.host.auditEvent('ssh.refused', { request, ...(channel ? { channel } : {}), ...detail, ...(this.host.active() ? { reason: 'forwarding_not_allowed' } : {}) });
+      this.host.auditEvent('ssh.refused', { request, ...(channel ? { channel } : {}), ...detail, ...(this.host.active() ? { reason: this.notAllowed() } : {}) });
       return false;
     }
     if (request === 'auth-agent') this.agentChannels++;
@@ -115,7 +124,7 @@ export class SessionForwarding {
     const destination = `${info.destIP}:${info.destPort}`;
     const allowed = this.host.active() && this.allows('tcpip');
     if (!allowed || this.closed) {
-      this.host.auditEvent('ssh.refused', { request: 'direct-tcpip', destination, ...(this.host.active() ? { reason: 'forwarding_not_allowed' } : {}) });
+      this.host.auditEvent('ssh.refused', { request: 'direct-tcpip', destination, ...(this.host.active() ? { reason: this.notAllowed() } : {}) });
       return reject();
     }
     const failed = (reason: string, message?: string) => {
@@ -154,7 +163,7 @@ export class SessionForwarding {
     if (name !== 'tcpip-forward' || !bind || !this.host.active() || this.closed || !this.allows('tcpip')) {
       const socketPath = info && typeof info === 'object' && 'socketPath' in info ? (info as { socketPath: string }).socketPath : undefined;
       const notAllowed = name === 'tcpip-forward' && this.host.active();
-      this.host.auditEvent('ssh.refused', { request: name, ...(where ? { bind: where } : {}), ...(socketPath ? { socketPath } : {}), ...(notAllowed ? { reason: 'forwarding_not_allowed' } : {}) });
+      this.host.auditEvent('ssh.refused', { request: name, ...(where ? { bind: where } : {}), ...(socketPath ? { socketPath } : {}), ...(notAllowed ? { reason: this.notAllowed() } : {}) });
       return reject?.();
     }
     const failed = (reason: string, message: string) => {
@@ -191,7 +200,7 @@ export class SessionForwarding {
    */
   agentStream(cb: (err: Error | null, stream?: Duplex) => void): void {
     if (this.closed || !this.host.active() || this.agentChannels === 0 || !this.allows('agent')) {
-      this.host.auditEvent('ssh.refused', { request: 'auth-agent@openssh.com', reason: this.agentChannels === 0 ? 'not_requested' : 'forwarding_not_allowed' });
+      this.host.auditEvent('ssh.refused', { request: 'auth-agent@openssh.com', reason: this.agentChannels === 0 ? 'not_requested' : this.notAllowed() });
       return cb(new Error('agent forwarding is not allowed'));
     }
     openAgentChannel(this.conn, (err, down) => {
@@ -262,7 +271,7 @@ export class SessionForwarding {
     const listener = this.listeners.get(key);
     const origin = `${info.srcIP}:${info.srcPort}`;
     if (!listener || this.closed || !this.host.active() || !this.allows('tcpip')) {
-      this.host.auditEvent('ssh.refused', { request: 'forwarded-tcpip', bind: key, origin, reason: listener ? 'forwarding_not_allowed' : 'not_requested' });
+      this.host.auditEvent('ssh.refused', { request: 'forwarded-tcpip', bind: key, origin, reason: listener ? this.notAllowed() : 'not_requested' });
       return reject();
     }
     // The agent's client matches the channel by the address and port it asked to bind (the bound one for 0).
@@ -283,7 +292,7 @@ export class SessionForwarding {
   private x11Connection(info: X11Details, accept: () => Duplex & { close(): void }, reject: () => void): void {
     const origin = `${info.srcIP}:${info.srcPort}`;
     if (this.closed || !this.host.active() || this.x11Channels === 0 || !this.allows('x11')) {
-      this.host.auditEvent('ssh.refused', { request: 'x11', origin, reason: this.x11Channels === 0 ? 'not_requested' : 'forwarding_not_allowed' });
+      this.host.auditEvent('ssh.refused', { request: 'x11', origin, reason: this.x11Channels === 0 ? 'not_requested' : this.notAllowed() });
       return reject();
     }
     this.conn.x11(info.srcIP, info.srcPort, (err, down) => {
