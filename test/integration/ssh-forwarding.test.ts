@@ -314,6 +314,48 @@ describe('SSH gateway: remote, agent and X11 forwarding (real OpenSSH on both si
     }, 30_000);
   });
 
+  describe('the upstream host refuses what the connection allows', () => {
+    let strict: TestSshd;
+
+    beforeAll(async () => {
+      strict = await new TestSshd().start(['X11Forwarding no', 'AllowTcpForwarding no']);
+      await gh.api.call(
+        'connections.add',
+        { name: 'strict', kind: 'ssh', host: '127.0.0.1', port: strict.port, username: strict.user, privateKey: strict.userKey.privateKey, allowForwarding: ['tcpip', 'agent', 'x11'] },
+        ACTOR,
+      );
+      await gh.api.call('grants.add', { agent: 'bot', connection: 'strict' }, ACTOR);
+    }, 30_000);
+
+    afterAll(async () => {
+      await strict?.stop();
+    });
+
+    const strictSsh = (extra: string[], command: string, env?: NodeJS.ProcessEnv) =>
+      run('ssh', ['-p', String(port), '-i', agentKey.privateFile, ...CLIENT_OPTS, '-o', 'LogLevel=ERROR', ...extra, 'strict@127.0.0.1', command], { env });
+
+    it('X11: the command still runs without it, the agent is told, audited as forward_failed', async () => {
+      const before = audit().length;
+      // Any DISPLAY makes ssh -X ask (without xauth data it sends a made-up cookie).
+      const r = await strictSsh(['-X'], 'echo "display=${DISPLAY:-none}"', { ...process.env, DISPLAY: ':1', XAUTHORITY: path.join(dir, 'none.Xauthority') });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe('display=none\n');
+      expect(r.stderr).toContain('gatehouse: the upstream host refused X11 forwarding; continuing without it');
+      expect(eventsSince(before).filter((e) => e.kind === 'ssh.forward_failed').map((e) => e.detail)).toEqual([
+        expect.objectContaining({ request: 'x11', reason: 'upstream_refused' }),
+      ]);
+    });
+
+    it('ssh -R: the upstream\'s refusal reaches the agent\'s ssh, audited as forward_failed', async () => {
+      const rport = await freePort();
+      const before = audit().length;
+      const r = await strictSsh(['-o', 'ExitOnForwardFailure=yes', '-R', `${rport}:127.0.0.1:${echoPort}`], 'true');
+      expect(r.code).toBe(255);
+      expect(r.stderr).toContain(`remote port forwarding failed for listen port ${rport}`);
+      expect(eventsSince(before).find((e) => e.kind === 'ssh.forward_failed')?.detail).toMatchObject({ request: 'tcpip-forward', reason: 'upstream_refused' });
+    });
+  });
+
   describe.skipIf(!existsSync(XVFB) || !existsSync(XAUTH))('X11 forwarding (ssh -X)', () => {
     let xvfb: ChildProcess;
     let env: NodeJS.ProcessEnv;
