@@ -244,9 +244,11 @@ export class SessionForwarding {
   }
 
   private cancelRemote(bind: { bindAddr: string; bindPort: number }, accept: (() => void) | undefined, reject: (() => void) | undefined): void {
-    const key = `${bind.bindAddr}:${bind.bindPort}`;
-    const listener = this.listeners.get(key);
+    // Cancelled by the bound port, or (a client that asked for port 0) by 0 when that is unambiguous.
+    const dynamic = bind.bindPort === 0 ? [...this.listeners.values()].filter((l) => l.bindAddr === bind.bindAddr && l.bindPort === 0) : [];
+    const listener = dynamic.length === 1 ? dynamic[0] : this.listeners.get(`${bind.bindAddr}:${bind.bindPort}`);
     if (!listener || this.closed) return reject?.();
+    const key = `${listener.bindAddr}:${listener.port}`;
     this.listeners.delete(key);
     const done = (err?: Error | null) => {
       this.host.auditEvent('ssh.forward_cancelled', { request: 'tcpip-forward', bind: key, reason: 'cancelled', ...(err ? { message: err.message } : {}) });
