@@ -127,6 +127,8 @@ export const StatementDto = z.object({
   approvalId: z.string().nullable(),
   /** Result values the masker replaced. */
   maskedValues: z.number().nullable(),
+  /** maskedValues split by `<rule>:<detector>` (`<rule>:column` for column rules). */
+  maskedBy: z.record(z.string(), z.number()).optional(),
   /** A bounded preview of the masked result (JSON: columns and the first rows). */
   resultPreview: z.string().nullable(),
 });
@@ -211,8 +213,10 @@ export const ReviewEvidenceDto = z.object({
   unused: z.boolean(),
   /** Statements and SSH commands policy blocked. */
   blocks: z.number().optional(),
-  /** Values the masker replaced in results and SSH output (per-detector counts are not recorded). */
+  /** Values the masker replaced in results and SSH output. */
   maskedValues: z.number().optional(),
+  /** maskedValues by detector (email, payment_card ...) or `column:<rule>` for column rules. */
+  maskedByDetector: z.record(z.string(), z.number()).optional(),
   /** SSH channels by kind (shell, exec, sftp, scp ...). */
   channelsByKind: z.record(z.string(), z.number()).optional(),
   /** Requests held for approval (newest first, at most 50) and who decided them; `approvalCount` counts all. */

@@ -166,6 +166,8 @@ describe('access review screen in Chromium', () => {
     expect(await evidence.textContent()).toContain('Tables readorders');
     expect(await evidence.textContent()).toContain('Tables writtenorders');
     expect(await evidence.textContent()).toContain('1 blocked by policy');
+    // The masked value, by detector (or column rule).
+    expect(await evidence.getByRole('list', { name: 'Masked values by detector' }).textContent()).toBe('column:pii 1');
     const approvals = evidence.getByRole('table', { name: 'Approvals for reporter on shop' });
     expect(await approvals.locator('tbody tr').textContent()).toMatch(/^delete from orders where id = 1deletes-need-a-humanapprovedcli, .+cleanup of a test row$/);
     await page.keyboard.press('Enter');

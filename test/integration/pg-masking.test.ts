@@ -195,9 +195,17 @@ describe('recordings', () => {
     await new Promise((r) => setTimeout(r, 150));
     h.recorder.flush();
     const rec = h.store.db
-      .prepare("SELECT masked_values AS n, result_preview AS p FROM statements WHERE sql = 'SELECT email, card FROM customers WHERE id = 1' ORDER BY id DESC")
-      .get() as { n: number; p: string };
+      .prepare("SELECT masked_values AS n, result_preview AS p, masked_by AS by FROM statements WHERE sql = 'SELECT email, card FROM customers WHERE id = 1' ORDER BY id DESC")
+      .get() as { n: number; p: string; by: string };
     expect(rec.n).toBe(2);
+    // The count split by rule (column rules here), kept for reviews and evidence.
+    expect(JSON.parse(rec.by)).toEqual({ 'customer-email:column': 1, 'card-last4:column': 1 });
+    // A computed value is caught by the detectors, counted by detector.
+    await q("SELECT 'write to ' || email || ' or pay with ' || card AS note FROM customers WHERE id = 1");
+    await new Promise((r) => setTimeout(r, 150));
+    h.recorder.flush();
+    const computed = h.store.db.prepare("SELECT masked_by AS by FROM statements WHERE sql LIKE 'SELECT ''write to%' ORDER BY id DESC").get() as { by: string };
+    expect(JSON.parse(computed.by)).toEqual({ 'detectors:email': 1, 'detectors:payment_card': 1 });
     const preview = JSON.parse(rec.p);
     expect(preview.columns).toEqual(['email', 'card']);
     expect(preview.rows[0][1]).toBe('************1111');

@@ -102,6 +102,7 @@ describe('SSH gateway: output masking (real OpenSSH on both sides)', () => {
     expect(r.stderr).toBe('card [payment_card redacted] of [email redacted]\n');
     const rec = lastRecording('box');
     expect(rec.masked).toBe(4);
+    expect(rec.maskedBy).toEqual({ 'pii:email': 2, 'pii:payment_card': 2 });
     const recorded = castOutput(dataDir, rec.file!);
     expect(recorded).toContain('[email redacted]\n');
     expect(recorded).toContain('[payment_card redacted]');

@@ -167,14 +167,16 @@ describe('statement lines (statements.csv, statements.jsonl, recordings)', () =>
       commandTag: s.command_tag, rows: s.rows, errorCode: s.error_code, paramCount: s.param_count, sql: s.sql,
     };
     for (const [c, j] of optional) o[j] = s[c] ?? null;
+    if (columns.has('masked_by')) o.maskedBy = s.masked_by ? JSON.parse(s.masked_by) : null;
     if (columns.has('result_preview')) o.resultPreview = s.result_preview ?? null;
     const record: StatementRecord = {
       sessionId: s.session_id, seq: s.seq, protocol: s.protocol, sql: s.sql, paramCount: s.param_count, startedAt: s.started_at, durationMs: s.duration_ms,
       commandTag: s.command_tag, rows: s.rows, errorCode: s.error_code, policyAction: s.policy_action ?? null, policyRule: s.policy_rule ?? null,
       approvalId: s.approval_id ?? null, maskedValues: s.masked_values ?? null, resultPreview: s.result_preview ?? null,
+      ...(s.masked_by ? { maskedBy: JSON.parse(s.masked_by) } : {}),
     };
     return {
-      csv: csvRow([se.id, s.seq, se.agent, se.connection, s.protocol, startedAt, s.duration_ms, s.command_tag, s.rows, s.error_code, s.param_count, ...optional.map(([c]) => s[c]), s.sql]),
+      csv: csvRow([se.id, s.seq, se.agent, se.connection, s.protocol, startedAt, s.duration_ms, s.command_tag, s.rows, s.error_code, s.param_count, ...optional.map(([c]) => s[c]), ...(columns.has('masked_by') ? [s.masked_by ?? null] : []), s.sql]),
       json: JSON.stringify(o) + '\n',
       digest: sessionDigestLine(record),
       command: s.error_code !== null ? 'ERROR' : s.command_tag ? String(s.command_tag).split(' ')[0].toUpperCase() : 'OTHER',
@@ -208,6 +210,8 @@ describe('statement lines (statements.csv, statements.jsonl, recordings)', () =>
         approvalId: pick([null, 'ap-1']),
         maskedValues: pick([null, 0, 3]),
         resultPreview: pick([null, '', '[["a***"]]', 'x\ny']),
+        // Keys in an order canonical JSON must sort.
+        ...(rnd() < 0.5 ? { maskedBy: pick<Record<string, number>>([{ 'pii:email': 2 }, { 'z-rule:payment_card': 1, 'a-rule:column': 3 }, { 'b:x"y': 1 }]) } : {}),
       }));
       store.transaction(() => store.statements.insertMany(sts));
       const objects = store.evidence.statementPage(se.id, 0, 1000);
@@ -215,9 +219,9 @@ describe('statement lines (statements.csv, statements.jsonl, recordings)', () =>
       expect(raw).toHaveLength(400);
       const all = new Set(store.evidence.columns('statements'));
       expect(all.has('policy_action') && all.has('result_preview')).toBe(true);
-      for (const columns of [all, new Set([...all].filter((c) => !['policy_action', 'policy_rule', 'approval_id', 'masked_values', 'result_preview'].includes(c)))]) {
+      for (const columns of [all, new Set([...all].filter((c) => !['policy_action', 'policy_rule', 'approval_id', 'masked_values', 'result_preview', 'masked_by'].includes(c)))]) {
         const lines = new StatementLines(columns);
-        expect(lines.csvHeader()).toBe(csvRow(['session_id', 'seq', 'agent_name', 'connection_name', 'protocol', 'started_at', 'duration_ms', 'command_tag', 'rows', 'error_code', 'param_count', ...OPTIONAL.filter(([c]) => columns.has(c)).map(([c]) => c), 'sql']));
+        expect(lines.csvHeader()).toBe(csvRow(['session_id', 'seq', 'agent_name', 'connection_name', 'protocol', 'started_at', 'duration_ms', 'command_tag', 'rows', 'error_code', 'param_count', ...OPTIONAL.filter(([c]) => columns.has(c)).map(([c]) => c), ...(columns.has('masked_by') ? ['masked_by'] : []), 'sql']));
         lines.session(se.id, se.agent, se.connection);
         raw.forEach((r, i) => {
           lines.format(r);

@@ -332,6 +332,8 @@ describe('statements repo', () => {
     const rec = stmt('p1', 1, { policyAction: 'approve', policyRule: 'writes', approvalId: 'a-1', maskedValues: 3, resultPreview: '{"columns":["e"],"rows":[["tok_1"]]}' });
     store.statements.insertMany([rec]);
     expect(store.statements.listBySession('p1')[0]).toMatchObject({ policyAction: 'approve', policyRule: 'writes', approvalId: 'a-1', maskedValues: 3, resultPreview: rec.resultPreview });
+    store.statements.insertMany([stmt('p1', 2, { maskedValues: 3, maskedBy: { 'pii:email': 2, 'pii:payment_card': 1 } })]);
+    expect(store.statements.listBySession('p1')[1].maskedBy).toEqual({ 'pii:email': 2, 'pii:payment_card': 1 });
   });
 
   it('inserts with ids, lists by session in seq order with paging, and counts', () => {
@@ -456,10 +458,10 @@ describe('reviews repo', () => {
     store.sessions.insert(session('s2', T0 + 50, { agentId: 'a1', agentName: 'alpha', connectionId: 'c1', connectionName: 'main' }));
     store.sessions.insert(session('s3', T0 + 500, { agentId: 'a1', agentName: 'alpha', connectionId: 'c1', connectionName: 'main' }));
     store.statements.insertMany([
-      stmt('s1', 1, { commandTag: 'SELECT 3', maskedValues: 2 }),
+      stmt('s1', 1, { commandTag: 'SELECT 3', maskedValues: 2, maskedBy: { 'pii:email': 1, 'cards:column': 1 } }),
       stmt('s1', 2, { commandTag: 'INSERT 0 1', approvalId: 'ap1' }),
       stmt('s2', 1, { commandTag: null, errorCode: '42P01', policyAction: 'block', policyRule: 'no-drop' }),
-      stmt('s3', 1, { commandTag: 'DELETE 1', policyAction: 'block', maskedValues: 5 }),
+      stmt('s3', 1, { commandTag: 'DELETE 1', policyAction: 'block', maskedValues: 5, maskedBy: { 'pii:email': 5 } }),
     ]);
     store.audit.append({ at: T0 + 30, kind: 'access.denied', actor: 'gateway', agentName: 'alpha', connectionName: 'main', sessionId: null, clientAddress: null, detail: {} });
     store.audit.append({ at: T0 + 31, kind: 'command.blocked', actor: 'gateway', agentName: 'alpha', connectionName: 'main', sessionId: 's1', clientAddress: null, detail: { rule: 'no-rm' } });
@@ -476,6 +478,8 @@ describe('reviews repo', () => {
       lastUsedAt: T0 + 50,
       blocks: 2,
       maskedValues: 2,
+      // By detector; column rules by name. s3 started after the period.
+      maskedByDetector: { email: 1, 'column:cards': 1 },
       channelsByKind: {},
       approvals: [{ id: 'ap1', statement: 'insert into t values (1)', rule: 'writes', status: 'approved', decidedBy: 'admin', decidedAt: T0 + 26, reason: null }],
       approvalCount: 1,

@@ -80,6 +80,7 @@ export function statementToDto(s: StatementRecord): StatementDto {
     policyRule: s.policyRule ?? null,
     approvalId: s.approvalId ?? null,
     maskedValues: s.maskedValues ?? null,
+    ...(s.maskedBy ? { maskedBy: s.maskedBy } : {}),
     resultPreview: s.resultPreview ?? null,
   };
 }

@@ -20,12 +20,13 @@ export const STATEMENT_ROW = {
   approvalId: 11,
   maskedValues: 12,
   resultPreview: 13,
+  maskedBy: 14,
 } as const;
 
 /** The store columns of a statement row, in `STATEMENT_ROW` order. */
 export const STATEMENT_ROW_COLUMNS = [
   'seq', 'protocol', 'sql', 'param_count', 'started_at', 'duration_ms', 'command_tag', 'rows', 'error_code',
-  'policy_action', 'policy_rule', 'approval_id', 'masked_values', 'result_preview',
+  'policy_action', 'policy_rule', 'approval_id', 'masked_values', 'result_preview', 'masked_by',
 ] as const;
 
 /** Policy and masking columns of statements that CSV and JSON Lines carry when this store has them (camelCase in JSON). */
@@ -95,6 +96,7 @@ export class StatementLines {
 
   private readonly optional: readonly (readonly [column: string, json: string, index: number])[];
   private readonly hasPreview: boolean;
+  private readonly hasMaskedBy: boolean;
   private readonly forms = new FormCache();
   private csvHead = '';
   private csvMid = '';
@@ -110,11 +112,15 @@ export class StatementLines {
   constructor(columns: ReadonlySet<string>) {
     this.optional = OPTIONAL_STATEMENT_COLUMNS.filter(([c]) => columns.has(c));
     this.hasPreview = columns.has('result_preview');
+    this.hasMaskedBy = columns.has('masked_by');
   }
 
   /** statements.csv's header line. */
   csvHeader(): string {
-    const cols = ['session_id', 'seq', 'agent_name', 'connection_name', 'protocol', 'started_at', 'duration_ms', 'command_tag', 'rows', 'error_code', 'param_count', ...this.optional.map(([c]) => c), 'sql'];
+    const cols = [
+      'session_id', 'seq', 'agent_name', 'connection_name', 'protocol', 'started_at', 'duration_ms', 'command_tag', 'rows', 'error_code', 'param_count',
+      ...this.optional.map(([c]) => c), ...(this.hasMaskedBy ? ['masked_by'] : []), 'sql',
+    ];
     return cols.map((c) => csvCell(c)).join(',') + '\r\n';
   }
 
@@ -174,6 +180,13 @@ export class StatementLines {
       csvOptional += csvCell(r[i] as string | number | null) + ',';
       jsonOptional += ',"' + json + '":' + jsonValue(r[i]);
     }
+    // masked_by is stored as a JSON object's text: a CSV cell as it is, an object in JSON Lines.
+    const maskedBy = r[STATEMENT_ROW.maskedBy];
+    const maskedByObject = typeof maskedBy === 'string' ? (JSON.parse(maskedBy) as Record<string, number>) : null;
+    if (this.hasMaskedBy) {
+      csvOptional += csvCell(typeof maskedBy === 'string' ? maskedBy : null) + ',';
+      jsonOptional += ',"maskedBy":' + (maskedByObject ? JSON.stringify(maskedByObject) : 'null');
+    }
     if (this.hasPreview) jsonOptional += ',"resultPreview":' + jsonValue(r[STATEMENT_ROW.resultPreview]);
 
     const num = (v: unknown, j: string) => (typeof v === 'number' || v === null || v === undefined ? (j === 'null' ? '' : j) : csvCell(v as string));
@@ -192,7 +205,7 @@ export class StatementLines {
     const plain = (v: unknown, j: string) => (typeof v === 'object' && v !== null ? canonicalJson(v) : j);
     this.digest =
       '{' + (policyAction ? '"approvalId":' + canonicalValue(r[STATEMENT_ROW.approvalId]) + ',' : '') + '"commandTag":' + plain(r[STATEMENT_ROW.commandTag], tag.json) +
-      ',"durationMs":' + plain(durationMs, durationJ) + ',"errorCode":' + plain(errorCode, error.json) + ',' + (maskedValues ? '"maskedValues":' + canonicalValue(maskedValues) + ',' : '') +
+      ',"durationMs":' + plain(durationMs, durationJ) + ',"errorCode":' + plain(errorCode, error.json) + ',' + (maskedByObject ? '"maskedBy":' + canonicalJson(maskedByObject) + ',' : '') + (maskedValues ? '"maskedValues":' + canonicalValue(maskedValues) + ',' : '') +
       '"paramCount":' + plain(paramCount, paramJ) + ',' + (policyAction ? '"policyAction":' + canonicalValue(policyAction) + ',"policyRule":' + canonicalValue(r[STATEMENT_ROW.policyRule]) + ',' : '') +
       '"protocol":' + plain(r[STATEMENT_ROW.protocol], protocol.json) + ',' + (preview != null ? '"resultPreview":' + canonicalValue(preview) + ',' : '') + '"rows":' + plain(rows, rowsJ) +
       ',"seq":' + plain(seq, seqJ) + ',"sql":' + plain(sql, sqlJ) + ',"startedAt":' + canonicalValue(startedAt) + '}\n';

@@ -707,7 +707,10 @@ export class PgRelay {
       const counts = this.masking.masker.takeCounts();
       let masked = 0;
       for (const k in counts) masked += counts[k];
-      if (masked) s.maskedValues = masked;
+      if (masked) {
+        s.maskedValues = masked;
+        s.maskedBy = counts;
+      }
       if (this.preview) {
         s.resultPreview = previewJson(this.preview);
         this.preview = null;

@@ -33,6 +33,7 @@ export function sessionDigestLine(s: StatementRecord): string {
       // before they existed still verify.
       ...(s.policyAction ? { policyAction: s.policyAction, policyRule: s.policyRule ?? null, approvalId: s.approvalId ?? null } : {}),
       ...(s.maskedValues ? { maskedValues: s.maskedValues } : {}),
+      ...(s.maskedBy ? { maskedBy: s.maskedBy } : {}),
       ...(s.resultPreview != null ? { resultPreview: s.resultPreview } : {}),
     }) + '\n'
   );

@@ -575,6 +575,7 @@ export class SessionChannel {
           endReason: reason,
           truncated: this.cast?.truncated ?? false,
           masked: this.maskers.reduce((n, m) => n + m.maskedCount, 0),
+          maskedBy: maskCountsByKey(this.maskers.map((m) => m.counts)),
         });
       } catch (err) {
         this.host.log.error('could not index the end of an ssh recording', { err });
@@ -596,4 +597,11 @@ export class SessionChannel {
     this.host.log.info('ssh channel ended', { channel: this.channelId, kind: this.kind, reason, command: this.command ?? undefined });
     this.host.channelClosed(this);
   }
+}
+
+/** The masked-value tallies of a channel's maskers (stdout, stderr), merged by `<rule>:<detector>`. */
+function maskCountsByKey(all: ReadonlyMap<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const counts of all) for (const [k, n] of counts) out[k] = (out[k] ?? 0) + n;
+  return out;
 }

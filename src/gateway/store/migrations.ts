@@ -370,6 +370,17 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 12,
+    name: 'masked values by rule and detector, per statement and per SSH channel',
+    up(db) {
+      db.exec(`
+        -- JSON object {"<rule>:<detector or column>": count}; NULL when nothing was masked.
+        ALTER TABLE statements ADD COLUMN masked_by TEXT;
+        ALTER TABLE ssh_recordings ADD COLUMN masked_by TEXT;
+      `);
+    },
+  },
 ];
 
 /**

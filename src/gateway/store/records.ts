@@ -91,6 +91,8 @@ export interface StatementRecord {
   maskedValues?: number | null;
   /** A bounded preview of the result as the client saw it (masked). */
   resultPreview?: string | null;
+  /** maskedValues split by `<rule>:<detector>` (or `<rule>:<column>` for column rules). */
+  maskedBy?: Record<string, number>;
 }
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'timed_out' | 'withdrawn' | 'gateway_stopped';
@@ -199,6 +201,8 @@ export interface EntitlementEvidence {
   blocks: number;
   /** Result values (and SSH output values) the masker replaced. */
   maskedValues: number;
+  /** maskedValues by detector (e.g. email, payment_card) or, for column rules, `column:<name>`. */
+  maskedByDetector: Record<string, number>;
   /** SSH channels by kind (shell, exec, sftp, scp ...). */
   channelsByKind: Record<string, number>;
   /** Approval requests of this agent on this connection in the period (newest first, at most 50), and how many in all. */

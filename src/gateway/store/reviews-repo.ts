@@ -133,6 +133,23 @@ export class SqliteReviewsRepo {
          GROUP BY r.kind ORDER BY r.kind`,
       )
       .all(agentId, connectionId, start, end) as { kind: string; n: number; masked: number }[];
+    // Masked values by rule:detector key, from statements and SSH channels (schema 12; older rows have none).
+    const maskedKeys = this.db
+      .prepare(
+        `SELECT j.key AS k, sum(j.value) AS n FROM (
+           SELECT st.masked_by AS m FROM statements st JOIN sessions se ON se.id = st.session_id
+           WHERE se.agent_id = @agent AND se.connection_id = @connection AND se.started_at BETWEEN @start AND @end AND st.masked_by IS NOT NULL
+           UNION ALL
+           SELECT r.masked_by FROM ssh_recordings r JOIN sessions se ON se.id = r.session_id
+           WHERE se.agent_id = @agent AND se.connection_id = @connection AND se.started_at BETWEEN @start AND @end AND r.masked_by IS NOT NULL
+         ), json_each(m) j GROUP BY j.key`,
+      )
+      .all({ agent: agentId, connection: connectionId, start, end }) as { k: string; n: number }[];
+    const maskedByDetector: Record<string, number> = {};
+    for (const { k, n } of maskedKeys) {
+      const d = detectorOfCountKey(k);
+      maskedByDetector[d] = (maskedByDetector[d] ?? 0) + n;
+    }
     const approvalsWhere = 'agent_name = ? AND connection_name = ? AND requested_at BETWEEN ? AND ?';
     const approvals = (
       this.db
@@ -148,7 +165,7 @@ export class SqliteReviewsRepo {
     }
     const channelsByKind = Object.fromEntries(channels.map((c) => [c.kind, c.n]));
     const maskedValues = policy.masked + channels.reduce((n, c) => n + c.masked, 0);
-    return { sessions: s.n, statements, statementsByCommand, denials: denials.n, lastUsedAt: s.last, blocks: policy.blocks + sshBlocks.n, maskedValues, channelsByKind, approvals, approvalCount };
+    return { sessions: s.n, statements, statementsByCommand, denials: denials.n, lastUsedAt: s.last, blocks: policy.blocks + sshBlocks.n, maskedValues, maskedByDetector, channelsByKind, approvals, approvalCount };
   }
 
   /**
@@ -166,4 +183,15 @@ export class SqliteReviewsRepo {
         .all(agentId, connectionId, start, end, limit) as { sql: string }[]
     ).map((r) => r.sql);
   }
+}
+
+/**
+ * The detector of a masking count key: `<rule>:<detector>` gives the detector (email, payment_card ...);
+ * a column rule's `<rule>:column` gives `column:<rule>`.
+ */
+export function detectorOfCountKey(key: string): string {
+  const i = key.lastIndexOf(':');
+  if (i < 0) return key;
+  const what = key.slice(i + 1);
+  return what === 'column' ? `column:${key.slice(0, i)}` : what;
 }

@@ -45,9 +45,11 @@ export interface SshRecordingRecord {
   truncated: boolean;
   /** Values masked in the channel's output by policy (schema 10; 0 when none or not known). */
   masked?: number;
+  /** `masked` by `<rule>:<detector>` (schema 12). */
+  maskedBy?: Record<string, number>;
 }
 
-export type SshRecordingEnd = Pick<SshRecordingRecord, 'endedAt' | 'exitStatus' | 'exitSignal' | 'bytesIn' | 'bytesOut' | 'endReason' | 'truncated' | 'masked'>;
+export type SshRecordingEnd = Pick<SshRecordingRecord, 'endedAt' | 'exitStatus' | 'exitSignal' | 'bytesIn' | 'bytesOut' | 'endReason' | 'truncated' | 'masked' | 'maskedBy'>;
 
 /** Kinds of forwarding an ssh connection can allow (none by default). */
 export const SSH_FORWARDING_KINDS = ['tcpip', 'agent', 'x11'] as const;
@@ -73,6 +75,7 @@ interface PinRow { connection_id: string; host: string; port: number; algo: stri
 interface RecRow {
   session_id: string; channel_id: number; kind: SshChannelKind; command: string | null; file: string | null; started_at: number; ended_at: number | null;
   exit_status: number | null; exit_signal: string | null; bytes_in: number; bytes_out: number; end_reason: string | null; truncated: number; masked: number;
+  masked_by?: string | null;
 }
 interface OpRow { id: number; session_id: string; channel_id: number; at: number; op: string; path: string; target: string | null; direction: 'upload' | 'download' | null; bytes: number }
 
@@ -81,6 +84,7 @@ const pinFromRow = (r: PinRow): SshHostPinRecord => ({ connectionId: r.connectio
 const recFromRow = (r: RecRow): SshRecordingRecord => ({
   sessionId: r.session_id, channelId: r.channel_id, kind: r.kind, command: r.command, file: r.file, startedAt: r.started_at, endedAt: r.ended_at,
   exitStatus: r.exit_status, exitSignal: r.exit_signal, bytesIn: r.bytes_in, bytesOut: r.bytes_out, endReason: r.end_reason, truncated: r.truncated === 1, masked: r.masked,
+  ...(r.masked_by ? { maskedBy: JSON.parse(r.masked_by) as Record<string, number> } : {}),
 });
 const opFromRow = (r: OpRow): SshFileOpRecord => ({ id: r.id, sessionId: r.session_id, channelId: r.channel_id, at: r.at, op: r.op, path: r.path, target: r.target, direction: r.direction, bytes: r.bytes });
 
@@ -143,10 +147,13 @@ export class SqliteSshRepo {
   endRecording(sessionId: string, channelId: number, end: SshRecordingEnd): void {
     this.db
       .prepare(
-        `UPDATE ssh_recordings SET ended_at = ?, exit_status = ?, exit_signal = ?, bytes_in = ?, bytes_out = ?, end_reason = ?, truncated = ?, masked = ?
+        `UPDATE ssh_recordings SET ended_at = ?, exit_status = ?, exit_signal = ?, bytes_in = ?, bytes_out = ?, end_reason = ?, truncated = ?, masked = ?, masked_by = ?
          WHERE session_id = ? AND channel_id = ?`,
       )
-      .run(end.endedAt, end.exitStatus, end.exitSignal, end.bytesIn, end.bytesOut, end.endReason, end.truncated ? 1 : 0, end.masked ?? 0, sessionId, channelId);
+      .run(
+        end.endedAt, end.exitStatus, end.exitSignal, end.bytesIn, end.bytesOut, end.endReason, end.truncated ? 1 : 0, end.masked ?? 0,
+        end.maskedBy && Object.keys(end.maskedBy).length ? JSON.stringify(end.maskedBy) : null, sessionId, channelId,
+      );
   }
 
   /** The kinds of forwarding a connection allows (empty: all refused, the default). */

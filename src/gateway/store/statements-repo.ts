@@ -20,6 +20,7 @@ interface Row {
   approval_id: string | null;
   masked_values: number | null;
   result_preview: string | null;
+  masked_by: string | null;
 }
 
 const fromRow = (r: Row): StatementRecord => ({
@@ -39,6 +40,7 @@ const fromRow = (r: Row): StatementRecord => ({
   approvalId: r.approval_id,
   maskedValues: r.masked_values,
   resultPreview: r.result_preview,
+  ...(r.masked_by ? { maskedBy: JSON.parse(r.masked_by) as Record<string, number> } : {}),
 });
 
 /**
@@ -53,12 +55,12 @@ export class SqliteStatementsRepo implements StatementsRepo {
 
   constructor(db: Db) {
     this.ins = db.prepare(
-      `INSERT INTO statements (session_id, seq, protocol, sql, param_count, started_at, duration_ms, command_tag, rows, error_code, policy_action, policy_rule, approval_id, masked_values, result_preview)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO statements (session_id, seq, protocol, sql, param_count, started_at, duration_ms, command_tag, rows, error_code, policy_action, policy_rule, approval_id, masked_values, result_preview, masked_by)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insIgnore = db.prepare(
-      `INSERT OR IGNORE INTO statements (session_id, seq, protocol, sql, param_count, started_at, duration_ms, command_tag, rows, error_code, policy_action, policy_rule, approval_id, masked_values, result_preview)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO statements (session_id, seq, protocol, sql, param_count, started_at, duration_ms, command_tag, rows, error_code, policy_action, policy_rule, approval_id, masked_values, result_preview, masked_by)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.bySession = db.prepare('SELECT * FROM statements WHERE session_id = @session AND seq > @after ORDER BY seq LIMIT @limit');
     this.count = db.prepare('SELECT count(*) AS n FROM statements WHERE session_id = ?');
@@ -70,6 +72,7 @@ export class SqliteStatementsRepo implements StatementsRepo {
       const info = stmt.run(
         s.sessionId, s.seq, s.protocol, s.sql, s.paramCount, s.startedAt, s.durationMs, s.commandTag, s.rows, s.errorCode,
         s.policyAction ?? null, s.policyRule ?? null, s.approvalId ?? null, s.maskedValues ?? null, s.resultPreview ?? null,
+        s.maskedBy ? JSON.stringify(s.maskedBy) : null,
       );
       // A skipped duplicate leaves lastInsertRowid at the previous row's id; it must not be taken as this one's.
       if (info.changes > 0) s.id = Number(info.lastInsertRowid);

@@ -557,7 +557,17 @@ function Evidence({ item }: { item: ReviewItemDto }) {
         <p>
           {(e.maskedValues ?? 0).toLocaleString()} value{e.maskedValues === 1 ? '' : 's'} masked
         </p>
-        <p className="muted small">Counts per detector are not recorded yet.</p>
+        {e.maskedByDetector && Object.keys(e.maskedByDetector).length > 0 && (
+          <ul className="plain-list small" aria-label="Masked values by detector">
+            {Object.entries(e.maskedByDetector)
+              .sort((a, b) => b[1] - a[1])
+              .map(([d, n]) => (
+                <li key={d}>
+                  <code>{d}</code> {n.toLocaleString()}
+                </li>
+              ))}
+          </ul>
+        )}
       </div>
       <div>
         <h3>Grant</h3>
