@@ -48,7 +48,7 @@ describe('evidence pack (store-level)', () => {
       const sts: StatementRecord[] = Array.from({ length: 5 }, (_, k) => ({
         sessionId: id, seq: k + 1, protocol: 'simple', sql: k === 2 ? `=HYPERLINK("x","y"), 'quoted'\nnext line` : `SELECT ${k}`, paramCount: 0,
         startedAt: T0 + i * 86_400_000 + k, durationMs: 1.5, commandTag: k === 4 ? null : 'SELECT 1', rows: 1, errorCode: k === 4 ? '42P01' : null,
-        ...(k === 1 ? { policyAction: 'block' as const, policyRule: 'no-drop' } : {}), ...(k === 3 ? { maskedValues: 2, resultPreview: '[["a***"]]' } : {}),
+        ...(k === 1 ? { policyAction: 'block' as const, policyRule: 'no-drop' } : {}), ...(k === 3 ? { maskedValues: 2, maskedBy: { 'pii:email': 1, 'cards:column': 1 }, resultPreview: '[["a***"]]' } : {}),
       }));
       store.transaction(() => store.statements.insertMany(sts));
       store.sessions.finish(id, { endedAt: T0 + i * 86_400_000 + 10, bytesIn: 1, bytesOut: 2, endReason: 'client_closed', statementCount: 5 });
@@ -68,6 +68,13 @@ describe('evidence pack (store-level)', () => {
     expect(r.problems).toEqual([]);
     expect(r.summary.recordingsSealed).toBe(3);
     expect(r.summary.counts.statements).toBe(15);
+    // The report charts masked values by detector (3 sessions x one email and one column-rule value).
+    const files = unzipSync(readFileSync(pack));
+    const report = strFromU8(files['report.html']);
+    expect(report).toContain('masked values by detector');
+    expect(report).toMatch(/email[^]*3/);
+    expect(report).toContain('column:cards');
+    expect(strFromU8(files['statements.jsonl'])).toContain('"maskedBy":{"pii:email":1,"cards:column":1}');
   });
 
   it('CSV quoting and the formula guard', () => {

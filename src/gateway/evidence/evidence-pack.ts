@@ -27,6 +27,7 @@ import {
 import { PackWriter } from './pack-writer';
 import { DeflateSpool, type SpooledEntry } from './spool';
 import { STATEMENT_ROW, STATEMENT_ROW_COLUMNS, StatementLines } from './statement-lines';
+import { detectorOfCountKey } from '../store/reviews-repo';
 import { renderReport, type AgentActivity, type ReportData } from './report-html';
 
 /** Progress of an export: a phase (the file being written) and how far it is. */
@@ -207,6 +208,7 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
   const level = opts.level ?? DEFAULT_LEVEL;
   const lines = new StatementLines(statementColumns);
   let maskedValues = 0;
+  const maskedByDetector: Record<string, number> = {};
   const jsonSpool = new DeflateSpool(`${opts.file}.statements.tmp`, level);
   const recSpool = new DeflateSpool(`${opts.file}.recordings.tmp`, level);
   spools.push(jsonSpool, recSpool);
@@ -249,6 +251,13 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
             if (r[STATEMENT_ROW.policyAction] === 'block') blocked++;
             const mv = r[STATEMENT_ROW.maskedValues];
             if (typeof mv === 'number') masked += mv;
+            const by = r[STATEMENT_ROW.maskedBy];
+            if (typeof by === 'string') {
+              for (const [k, v] of Object.entries(JSON.parse(by) as Record<string, number>)) {
+                const d = detectorOfCountKey(k);
+                maskedByDetector[d] = (maskedByDetector[d] ?? 0) + v;
+              }
+            }
             if (lines.day !== day) {
               if (dayCount) dayOf(day).statements += dayCount;
               day = lines.day;
@@ -502,6 +511,7 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
       perAgent: [...agents.values()]
         .map(({ connectionSet, ...a }) => ({ ...a, connections: [...connectionSet].sort() }))
         .sort((x, y) => y.statements - x.statements || x.agent.localeCompare(y.agent)),
+      maskedByDetector,
       perDay: everyDay(scope.start, scope.end, days),
       entitlements: entitlements.map((r) => ({ ...r, decided_at: iso(r.decided_at) })),
       reviews: reviews.map((r) => {

@@ -26,6 +26,8 @@ export interface ReportData {
   scope: { agents: string[]; connections: string[] };
   counts: Record<string, number>;
   perAgent: AgentActivity[];
+  /** Masked values in statement results by detector (column rules as column:<rule>). */
+  maskedByDetector: Record<string, number>;
   perDay: { day: string; sessions: number; statements: number }[];
   entitlements: Record<string, unknown>[];
   reviews: { name: string; period: string; completedAt: string | null; completedBy: string | null; decided: number; total: number; signed: boolean }[];
@@ -210,6 +212,7 @@ ${table(d.blocks, [['started_at', 'at'], ['agent_name', 'agent'], ['connection_n
 <h2>Masking</h2>
 ${emptyNote(d, 'masking')}
 ${countChart(Object.fromEntries(d.perAgent.filter((a) => a.maskedValues > 0).map((a) => [a.agent, a.maskedValues])), 'masked values per agent') || '<p class="muted">No value was masked in results returned during this period.</p>'}
+${countChart(d.maskedByDetector, 'masked values by detector')}
 
 <h2>Refusals</h2>
 ${countChart(d.refusals, 'refusals by kind') || '<p class="muted">No refused authentication or access in this period.</p>'}
