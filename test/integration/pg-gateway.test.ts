@@ -62,6 +62,9 @@ describe('relay through the gateway', () => {
       ['select current_user', 'SELECT 1', 1],
       ['select 40 + 2 as answer', 'SELECT 1', 1],
     ]);
+    // The successful login is in the audit trail: who, where, from which address, how.
+    const started = h.store.audit.list({ limit: 50, kind: 'session.started' }).find((e) => e.sessionId === s.id);
+    expect(started).toMatchObject({ agentName: 'bot', connectionName: 'app', clientAddress: s.clientAddress, detail: { protocol: 'postgres', method: 'scram-sha-256', tls: false } });
   });
 
   it('speaks TLS to clients that ask (sslmode=require) and records it', async () => {

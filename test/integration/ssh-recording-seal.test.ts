@@ -77,6 +77,12 @@ describe('SSH recordings are sealed into the audit chain', () => {
     expect(original.toString()).toContain('sealed-output');
     expect(seal!.detail).toMatchObject({ kind: 'exec', bytes: original.length, sha256: createHash('sha256').update(original).digest('hex') });
     expect(await verify()).toMatchObject({ ok: true, problem: null });
+    // The login itself is audited too.
+    expect(gh.store.audit.list({ limit: 20, kind: 'session.started' }).find((e) => e.sessionId === seal!.sessionId)).toMatchObject({
+      agentName: 'bot',
+      connectionName: 'box',
+      detail: { protocol: 'ssh', method: 'publickey' },
+    });
 
     // One byte changed in the middle of the file.
     const edited = Buffer.from(original);

@@ -273,6 +273,8 @@ export class SshClientSession implements ChannelHost, ForwardingHost {
     this.record = record;
     this.subject = { connection: { name: connection.name, tags: connection.tags }, agent: { name: agent.name, tags: agent.tags } };
     this.log.info('ssh session started', { agent: agent.name, connection: connection.name, method: this.authMethod });
+    // The successful authentication, in the audit trail next to the failures.
+    this.auditEvent('session.started', { method: this.authMethod });
     this.upstreamClient = this.connectUpstream(connection);
     // Channels await it; a failure is reported to each of them (and audited once, below).
     this.upstreamClient.catch(() => {});
