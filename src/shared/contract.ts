@@ -261,6 +261,8 @@ export const ReviewDto = z.object({
   /** Hex SHA-256 of the public key's DER (as evidence packs name the key). */
   keyFingerprint: z.string().nullable().optional(),
   progress: z.object({ decided: z.number(), total: z.number() }),
+  /** True when the items' evidence is the one signed at completion (frozen), not computed now. */
+  evidenceAsSigned: z.boolean().optional(),
 });
 export type ReviewDto = z.infer<typeof ReviewDto>;
 

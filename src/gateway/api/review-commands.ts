@@ -80,7 +80,14 @@ export function reviewCommands(deps: ApiDeps): Handlers<Names> {
       publicKey: c.publicKey,
       keyFingerprint: c.publicKey ? keyFingerprint(c.publicKey) : null,
       progress: { decided: items.filter((i) => i.decision !== null).length, total: items.length },
+      evidenceAsSigned: Boolean(c.signedBody),
     };
+  };
+
+  /** An item with the evidence computed now, the tables touched included. */
+  const liveItem = (c: ReviewCampaignRecord, i: ReviewItemRecord): ReviewItemDto => {
+    const dto = itemDto(c, i);
+    return { ...dto, evidence: { ...dto.evidence, ...tablesOf(c, i, dto.evidence.statements) } };
   };
 
   return {
@@ -121,11 +128,20 @@ export function reviewCommands(deps: ApiDeps): Handlers<Names> {
     'reviews.get': async (input) => {
       const c = campaign(input.id);
       await loadSqlParser();
-      const items = store.reviews.items(c.id).map((i) => {
-        const dto = itemDto(c, i);
-        return { ...dto, evidence: { ...dto.evidence, ...tablesOf(c, i, dto.evidence.statements) } };
-      });
-      return { review: reviewDto(c), items };
+      const records = store.reviews.items(c.id);
+      // A completed review shows what was signed: the evidence as the reviewer saw it (retention or late
+      // activity can't change it afterwards); only the grants' current state is read now.
+      if (c.signedBody) {
+        const signed = JSON.parse(c.signedBody) as { items: Omit<ReviewItemDto, 'grantStatus' | 'grantExpiresAt'>[] };
+        const items = signed.items.map((it) => {
+          const g = store.grants.get(it.grantId);
+          const t = now();
+          const grantStatus = !g ? null : g.revokedAt !== null ? 'revoked' : g.expiresAt !== null && g.expiresAt <= t ? 'expired' : 'active';
+          return { ...it, grantStatus, grantExpiresAt: iso(g?.expiresAt ?? null) } as ReviewItemDto;
+        });
+        return { review: reviewDto(c), items };
+      }
+      return { review: reviewDto(c), items: records.map((i) => liveItem(c, i)) };
     },
 
     'reviews.decide': (input, ctx) => {
@@ -160,7 +176,9 @@ export function reviewCommands(deps: ApiDeps): Handlers<Names> {
       return decided;
     },
 
-    'reviews.complete': (input, ctx) => {
+    'reviews.complete': async (input, ctx) => {
+      // Before any check: nothing may await between checking and completing (two completes at once).
+      await loadSqlParser();
       const c = campaign(input.id);
       if (c.completedAt !== null) throw conflict('this review is already complete');
       const items = store.reviews.items(c.id);
@@ -170,10 +188,12 @@ export function reviewCommands(deps: ApiDeps): Handlers<Names> {
       const completedAt = now();
       const body = {
         review: { id: c.id, name: c.name, periodStart: c.periodStart, periodEnd: c.periodEnd, scope: c.scope, createdAt: c.createdAt, createdBy: c.createdBy, completedAt, completedBy: ctx.actor },
-        items: items.map((i) => itemDto(c, i)).map(({ grantStatus: _s, grantExpiresAt: _e, ...rest }) => rest),
+        items: items.map((i) => liveItem(c, i)).map(({ grantStatus: _s, grantExpiresAt: _e, ...rest }) => rest),
       };
-      const digest = createHash('sha256').update(canonicalJson(body)).digest('hex');
-      store.reviews.complete(c.id, { completedAt, completedBy: ctx.actor, digest, signature: deps.signer.sign(digest), publicKey: deps.signer.publicKey });
+      // The exact bytes hashed are kept with the review, so anyone can re-check the digest later.
+      const signedBody = canonicalJson(body);
+      const digest = createHash('sha256').update(signedBody).digest('hex');
+      store.reviews.complete(c.id, { completedAt, completedBy: ctx.actor, digest, signature: deps.signer.sign(digest), publicKey: deps.signer.publicKey, signedBody });
       audit.append({ kind: 'review.completed', actor: ctx.actor, detail: { reviewId: c.id, digest, entitlements: items.length } });
       const dto = reviewDto(campaign(c.id));
       events.emit('review.changed', { review: dto, item: null });

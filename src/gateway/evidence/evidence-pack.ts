@@ -347,6 +347,8 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
           digest: r.digest,
           signature: r.signature,
           publicKey: r.public_key,
+          // The exact text the digest was computed over (decisions and evidence as signed), when kept.
+          ...(typeof r.signed_body === 'string' ? { signedBody: r.signed_body } : {}),
         }) + '\n',
       );
     }

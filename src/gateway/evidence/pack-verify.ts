@@ -234,8 +234,11 @@ async function check(zip: ZipFile, opts: { publicKey?: string }, problems: strin
   // 6. Completed reviews: their signatures, by the installation's key.
   const reviews = smallText.get(REVIEWS);
   if (reviews !== undefined && packKeyB64) {
-    jsonLines(reviews, REVIEWS, problems, (r: { id: string; digest: string | null; signature: string | null; publicKey: string | null }) => {
+    jsonLines(reviews, REVIEWS, problems, (r: { id: string; digest: string | null; signature: string | null; publicKey: string | null; signedBody?: unknown }) => {
       if (!r.signature) return;
+      if (r.signedBody !== undefined && (typeof r.signedBody !== 'string' || createHash('sha256').update(r.signedBody).digest('hex') !== r.digest)) {
+        problems.push(`${REVIEWS}: review ${r.id}'s signed body does not match its digest`);
+      }
       summary.reviewsSigned++;
       if (r.publicKey !== packKeyB64) return problems.push(`${REVIEWS}: review ${r.id} was signed by another key than the pack's`);
       if (!verifySig(packKey!, Buffer.from(String(r.digest), 'utf8'), r.signature)) problems.push(`${REVIEWS}: review ${r.id} signature does not verify`);

@@ -381,6 +381,17 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 13,
+    name: 'a completed review keeps the exact body it signed',
+    up(db) {
+      db.exec(`
+        -- The canonical JSON whose SHA-256 is the review's digest: the campaign, every decision and the
+        -- evidence as the reviewer saw it at completion (later retention or activity can't change it).
+        ALTER TABLE review_campaigns ADD COLUMN signed_body TEXT;
+      `);
+    },
+  },
 ];
 
 /**

@@ -169,6 +169,8 @@ export interface ReviewCampaignRecord {
   digest: string | null;
   signature: string | null;
   publicKey: string | null;
+  /** The canonical JSON the digest was computed over (schema 13; null before completion or for older reviews). */
+  signedBody?: string | null;
 }
 
 export type ReviewDecision = 'keep' | 'revoke' | 'expiry';

@@ -15,6 +15,7 @@ const campaignFromRow = (r: Record<string, any>): ReviewCampaignRecord => ({
   digest: r.digest,
   signature: r.signature,
   publicKey: r.public_key,
+  signedBody: r.signed_body ?? null,
 });
 
 const itemFromRow = (r: Record<string, any>): ReviewItemRecord => ({
@@ -91,10 +92,12 @@ export class SqliteReviewsRepo {
       .run(item);
   }
 
-  complete(id: string, fields: { completedAt: number; completedBy: string; digest: string; signature: string; publicKey: string }): void {
+  complete(id: string, fields: { completedAt: number; completedBy: string; digest: string; signature: string; publicKey: string; signedBody?: string }): void {
     this.db
-      .prepare('UPDATE review_campaigns SET completed_at = @completedAt, completed_by = @completedBy, digest = @digest, signature = @signature, public_key = @publicKey WHERE id = @id')
-      .run({ id, ...fields });
+      .prepare(
+        'UPDATE review_campaigns SET completed_at = @completedAt, completed_by = @completedBy, digest = @digest, signature = @signature, public_key = @publicKey, signed_body = @signedBody WHERE id = @id',
+      )
+      .run({ id, ...fields, signedBody: fields.signedBody ?? null });
   }
 
   /** What an agent did on a connection during [start, end]: the evidence a reviewer decides on. */

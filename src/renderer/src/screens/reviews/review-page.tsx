@@ -634,7 +634,10 @@ function SignedCompletion({ review }: { review: ReviewDto }) {
           <code data-signature>{review.signature}</code>
         </dd>
       </dl>
-      <p className="muted small">The signature covers every decision with its evidence; evidence packs for this period carry the review and verify it offline.</p>
+      <p className="muted small">
+        The signature covers every decision with its evidence; evidence packs for this period carry the review and verify it offline.
+        {review.evidenceAsSigned ? ' The evidence shown here is the signed evidence, as it was at completion.' : ''}
+      </p>
     </section>
   );
 }
