@@ -229,6 +229,9 @@ async function main() {
   const result = { seedS, load: os.loadavg()[0] };
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // Errors in the page are printed: a bench that times out should say why.
+    page.on('pageerror', (err) => process.stderr.write(`page error: ${err.message}\n`));
+    page.on('console', (m) => m.type() === 'error' && process.stderr.write(`console error: ${m.text()}\n`));
     await page.goto(`${serve.url}#/overview`);
     await page.fill('#token', serve.token);
     await page.click('button[type=submit]');
@@ -303,7 +306,8 @@ async function main() {
     for (let i = 0; i <= Math.min(RUNS, 3); i++) {
       await page.goto('about:blank');
       await page.goto(`${serve.url}#/sessions/${ids.sshId}`);
-      await page.locator('section.player[data-seeks="1"]').waitFor({ timeout: 120_000 });
+      // The first frame drawn (the player seeks again as more of the recording arrives: at least one).
+      await page.waitForFunction(() => Number(document.querySelector('section.player')?.getAttribute('data-seeks') ?? 0) >= 1, null, { timeout: 120_000 });
       rec.push(await page.evaluate(() => performance.now()));
     }
     result.recCold = rec[0];
