@@ -191,11 +191,7 @@ async function startParts(opts: GatehouseOptions, dataDir: string, host: string,
   // Recording retention: at start, every hour, and right after the setting changes.
   const retention = new RecordingRetention({ store, audit, dataDir, log });
   const applyRetention = () => {
-    try {
-      retention.run();
-    } catch (err) {
-      log.error('recording retention failed; it is tried again within the hour', { err });
-    }
+    retention.run().catch((err: unknown) => log.error('recording retention failed; it is tried again within the hour', { err }));
   };
   applyRetention();
   const retentionTimer = setInterval(applyRetention, RETENTION_INTERVAL_MS);

@@ -180,12 +180,16 @@ describe('recording retention', () => {
     expect(await call('settings.get', {})).toMatchObject({ recordingRetentionDays: null, updatedBy: 'alice' });
   });
 
-  it('the gateway-side sweeper deletes in batches and leaves live sessions alone', () => {
+  it('the gateway-side sweeper deletes in batches and leaves live sessions alone', async () => {
     for (let i = 0; i < 450; i++) pgSession(100 + (i % 5), 1);
     const live = pgSession(200, 1, null);
     store.retention.setSetting('recording_retention_days', 90, NOW, 'test');
-    const r = new RecordingRetention({ store, audit, dataDir: dir, log: silentLogger, now: () => NOW }).run();
+    const sweeper = new RecordingRetention({ store, audit, dataDir: dir, log: silentLogger, now: () => NOW });
+    // Two runs asked for at once (the hourly timer and a settings change): the second waits, finds nothing.
+    const [r, again] = await Promise.all([sweeper.run(), sweeper.run()]);
     expect(r.sessions).toBe(450);
+    expect(again.sessions).toBe(0);
+    expect(store.audit.list({ limit: 1000, kind: 'recording.purged' })).toHaveLength(450);
     expect(store.statements.listBySession(live)).toHaveLength(1);
     expect(verifyAuditChain(store, null, dir).ok).toBe(true);
   });

@@ -34,6 +34,6 @@ export function settingsCommands(deps: ApiDeps): Handlers<Names> {
       return dto;
     },
 
-    'recordings.purge': (input) => purgeDto(retention().run({ dryRun: input.dryRun })),
+    'recordings.purge': async (input) => purgeDto(await retention().run({ dryRun: input.dryRun })),
   };
 }

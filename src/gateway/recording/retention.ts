@@ -37,24 +37,46 @@ export function retentionDays(store: StoreApi): number | null {
  * that cannot be deleted is logged and left (nothing in the store points at it any more).
  */
 export class RecordingRetention {
+  /** The run in progress: a second request while one runs waits for it instead of racing it. */
+  private running: Promise<PurgeResult> | null = null;
+
   constructor(
     private readonly deps: { store: StoreApi; audit: AuditLog; dataDir: string; log: Logger; now?: () => number },
   ) {}
 
-  /** Purge what is due now (or, with dryRun, count it). */
-  run(opts: { dryRun?: boolean } = {}): PurgeResult {
-    const { store, audit, log } = this.deps;
+  /**
+   * Purge what is due now (or, with dryRun, count it). Batches are separate transactions with a turn of
+   * the event loop between them, so a big first purge never stalls the sessions this process relays.
+   */
+  run(opts: { dryRun?: boolean } = {}): Promise<PurgeResult> {
+    if (opts.dryRun) return new Promise((resolve) => resolve(this.runOnce(true)));
+    if (this.running) return this.running.catch(() => undefined).then(() => this.run(opts));
+    const p = new Promise<PurgeResult>((resolve) => resolve(this.runOnce(false))).finally(() => {
+      if (this.running === p) this.running = null;
+    });
+    this.running = p;
+    return p;
+  }
+
+  private runOnce(dryRun: true): PurgeResult;
+  private runOnce(dryRun: false): Promise<PurgeResult>;
+  private runOnce(dryRun: boolean): PurgeResult | Promise<PurgeResult> {
+    const { store } = this.deps;
     const now = (this.deps.now ?? Date.now)();
     const days = retentionDays(store);
-    const dryRun = opts.dryRun ?? false;
     const result: PurgeResult = { cutoff: null, retentionDays: days, sessions: 0, statements: 0, files: 0, dryRun };
-    if (days === null) return result;
+    if (days === null) return dryRun ? result : Promise.resolve(result);
     const cutoff = now - days * DAY_MS;
     result.cutoff = cutoff;
     if (dryRun) {
       const c = store.retention.countDueBefore(cutoff);
       return { ...result, sessions: c.sessions, statements: c.statements };
     }
+    return this.purgeBefore(cutoff, days, now, result);
+  }
+
+  private async purgeBefore(cutoff: number, days: number, now: number, result: PurgeResult): Promise<PurgeResult> {
+    const { store, audit, log } = this.deps;
     for (;;) {
       const due = store.retention.dueBefore(cutoff, BATCH);
       if (!due.length) break;
@@ -77,6 +99,7 @@ export class RecordingRetention {
       });
       for (const f of files) if (this.unlink(f)) result.files++;
       if (due.length < BATCH) break;
+      await new Promise((resolve) => setImmediate(resolve));
     }
     if (result.sessions) log.info('recording retention: purged old recordings', { ...result });
     return result;
