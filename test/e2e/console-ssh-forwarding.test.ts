@@ -71,6 +71,8 @@ describe('console: SSH forwarding allowances', () => {
     expect(await form.locator('[role=alert]').count(), await form.locator('[role=alert]').allTextContents().then((t) => t.join())).toBe(0);
     await page.locator('tr[data-connection=web]').waitFor();
     expect((await listed('web'))!.allowForwarding).toEqual(['agent', 'x11']);
+    // The list says what the connection lets through.
+    expect(await page.locator('tr[data-connection=web] td[data-forwarding]').textContent()).toBe('forwards agent, x11');
 
     await page.locator('tr[data-connection=web]').getByRole('button', { name: 'Edit' }).click();
     const edit = page.getByRole('form', { name: 'Edit web' });
@@ -82,6 +84,7 @@ describe('console: SSH forwarding allowances', () => {
     await edit.getByRole('button', { name: 'Save changes' }).click();
     await edit.waitFor({ state: 'detached' });
     expect((await listed('web'))!.allowForwarding).toEqual(['tcpip', 'x11']);
+    await expect.poll(() => page.locator('tr[data-connection=web] td[data-forwarding]').textContent()).toBe('forwards tcpip, x11');
     expect(consoleErrors).toEqual([]);
   }, 60_000);
 });

@@ -68,7 +68,7 @@ export function ConnectionsScreen() {
                 <th>Kind</th>
                 <th>Upstream</th>
                 <th>User</th>
-                <th>TLS</th>
+                <th>TLS / forwarding</th>
                 <th>Credential</th>
                 <th>Tags</th>
                 <th>Updated</th>
@@ -114,7 +114,15 @@ function ConnectionRow({ c, onEdit, onRemoved }: { c: ConnectionDto; onEdit: () 
           {c.kind === 'postgres' ? `/${c.database}` : ''}
         </td>
         <td className="mono">{c.username}</td>
-        <td>{c.kind === 'postgres' ? c.tlsMode : <span className="muted">ssh</span>}</td>
+        <td data-forwarding={c.kind === 'ssh' ? (c.allowForwarding ?? []).join(',') : undefined}>
+          {c.kind === 'postgres' ? (
+            c.tlsMode
+          ) : c.allowForwarding?.length ? (
+            `forwards ${c.allowForwarding.join(', ')}`
+          ) : (
+            <span className="muted">no forwarding</span>
+          )}
+        </td>
         <td>{c.hasSecret ? <span className="badge good">stored</span> : <span className="badge">none</span>}</td>
         <td>
           {c.tags.map((t) => (
