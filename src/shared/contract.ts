@@ -227,6 +227,8 @@ export const ReviewEvidenceDto = z.object({
   /** Tables the agent's statements read and wrote (schema-qualified as written); `reviews.get` only. */
   tablesRead: z.array(z.string()).optional(),
   tablesWritten: z.array(z.string()).optional(),
+  /** True when the agent sent more distinct statements than were parsed for the tables (the most used 500). */
+  tablesPartial: z.boolean().optional(),
 });
 
 export const ReviewItemDto = z.object({

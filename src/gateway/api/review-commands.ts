@@ -31,12 +31,14 @@ export function reviewCommands(deps: ApiDeps): Handlers<Names> {
 
   // Tables per entitlement and period, kept while its statement count is unchanged (statements are only
   // ever added), so a review page that reloads does not parse the same texts again.
-  const tablesMemo = new LruCache<string, { statements: number; tables: { tablesRead: string[]; tablesWritten: string[] } }>(2000);
+  const tablesMemo = new LruCache<string, { statements: number; tables: { tablesRead: string[]; tablesWritten: string[]; tablesPartial?: true } }>(2000);
   const tablesOf = (c: ReviewCampaignRecord, i: ReviewItemRecord, statements: number) => {
     const key = `${i.agentId}\0${i.connectionId}\0${c.periodStart}\0${c.periodEnd}`;
     const hit = tablesMemo.get(key);
     if (hit && hit.statements === statements) return hit.tables;
-    const tables = statements === 0 ? { tablesRead: [], tablesWritten: [] } : tablesTouched(store.reviews.statementTexts(i.agentId, i.connectionId, c.periodStart, c.periodEnd, TABLE_TEXTS_LIMIT));
+    const texts = statements === 0 ? [] : store.reviews.statementTexts(i.agentId, i.connectionId, c.periodStart, c.periodEnd, TABLE_TEXTS_LIMIT + 1);
+    // More distinct texts than parsed: the lists come from the most used ones, and say so.
+    const tables = { ...tablesTouched(texts.slice(0, TABLE_TEXTS_LIMIT)), ...(texts.length > TABLE_TEXTS_LIMIT ? { tablesPartial: true as const } : {}) };
     tablesMemo.set(key, { statements, tables });
     return tables;
   };

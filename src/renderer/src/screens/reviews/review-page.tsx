@@ -545,6 +545,7 @@ function Evidence({ item }: { item: ReviewItemDto }) {
       <div>
         <h3>Tables written</h3>
         <p>{list(e.tablesWritten)}</p>
+        {e.tablesPartial && <p className="muted small">From the 500 most used distinct statements; this agent sent more.</p>}
       </div>
       <div>
         <h3>Refused</h3>
