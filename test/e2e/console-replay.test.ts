@@ -95,8 +95,12 @@ async function shownScreen(page: Page): Promise<string[]> {
   return rows.map((r) => r.replace(/\u00a0/g, ' ').trimEnd());
 }
 
+/**
+ * The player's position, unrounded (data-t): the slider's aria-valuenow is rounded to the millisecond, and
+ * output events only microseconds apart can fall on either side of the rounded value.
+ */
 async function position(page: Page): Promise<number> {
-  return Number(await page.getByRole('slider', { name: 'Recording position' }).getAttribute('aria-valuenow'));
+  return Number(await page.locator('section.player').getAttribute('data-t'));
 }
 
 /** Wait until the player shows exactly what the recording had on screen at its current position. */

@@ -235,7 +235,7 @@ export function SshReplay({ sessionId, initialT, onPosition }: { sessionId: stri
     );
   const playable = info?.channels.filter((c) => c.playable) ?? [];
   return (
-    <section className="player" aria-label="Terminal replay" onKeyDown={onKeyDown} data-seek-ms={seekMs === null ? undefined : seekMs.toFixed(1)} data-seeks={seeks} data-state={status === 'ready' ? (playing ? 'playing' : 'paused') : 'loading'}>
+    <section className="player" aria-label="Terminal replay" onKeyDown={onKeyDown} data-seek-ms={seekMs === null ? undefined : seekMs.toFixed(1)} data-seeks={seeks} data-t={t} data-state={status === 'ready' ? (playing ? 'playing' : 'paused') : 'loading'}>
       {status === 'loading' && <p className="muted">Loading the recording…</p>}
       {info && (
         <div className="player-bar">
