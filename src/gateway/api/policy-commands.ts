@@ -1,6 +1,6 @@
 import type { PolicyVersionDto } from '../../shared/contract';
 import { invalid, notFound } from '../core/errors';
-import { diffPolicies, MAX_PATCH_CHARS } from '../policy/policy-diff';
+import { diffPolicies, MAX_PATCH_CHARS, policyLineCounts } from '../policy/policy-diff';
 import { decideAnalysis } from '../policy/policy-engine';
 import { parsePolicy } from '../policy/policy-file';
 import { analyzeSql, loadSqlParser } from '../policy/sql-parser';
@@ -71,10 +71,7 @@ export function policyCommands(deps: ApiDeps): Handlers<Names> {
     'policy.history': (input) => {
       // One extra (older) version so the oldest listed one can be counted against its predecessor.
       const rows = store.policies.history(input.limit + 1);
-      return rows.slice(0, input.limit).map((r, i) => {
-        const c = diffPolicies(rows[i + 1] ?? NONE, r, 0);
-        return { ...toDto(r), linesAdded: c.linesAdded, linesRemoved: c.linesRemoved };
-      });
+      return rows.slice(0, input.limit).map((r, i) => ({ ...toDto(r), ...policyLineCounts(rows[i + 1] ?? NONE, r) }));
     },
 
     'policy.diff': (input) => {

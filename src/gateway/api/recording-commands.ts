@@ -1,8 +1,7 @@
 import path from 'node:path';
-import type { SshChannelDto } from '../../shared/contract';
+import { sshChannelToDto } from '../core/dto';
 import { GatehouseError, invalid, notFound } from '../core/errors';
 import { ReplayCache } from '../recording/replay-cache';
-import type { SshRecordingRecord } from '../store/ssh-repo';
 import type { ApiDeps, Handlers } from './api-types';
 
 /** Characters of event data per page (the player asks for the next page while the first one plays). */
@@ -12,22 +11,6 @@ const FIRST_PAGE_CHARS = 512 * 1024;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function channelToDto(r: SshRecordingRecord): SshChannelDto {
-  return {
-    channelId: r.channelId,
-    kind: r.kind,
-    command: r.command,
-    startedAt: iso(r.startedAt),
-    endedAt: r.endedAt === null ? null : iso(r.endedAt),
-    exitStatus: r.exitStatus,
-    exitSignal: r.exitSignal,
-    bytesIn: r.bytesIn,
-    bytesOut: r.bytesOut,
-    endReason: r.endReason,
-    truncated: r.truncated,
-    playable: r.file !== null,
-  };
-}
 
 /**
  * ssh.recording.get: an SSH channel's asciicast recording for the console's player, with the terminal
@@ -43,7 +26,7 @@ export function recordingCommands(deps: ApiDeps): Handlers<'ssh.recording.get'> 
       if (!session) throw notFound('session', input.sessionId);
       if (session.protocol !== 'ssh') throw invalid(`session "${input.sessionId}" is not an SSH session`, [{ path: 'sessionId', message: 'not an SSH session' }]);
       const rows = deps.store.ssh.listRecordings(session.id);
-      const channels = rows.map(channelToDto);
+      const channels = rows.map(sshChannelToDto);
       const row = input.channel === undefined ? rows.find((r) => r.file !== null) : rows.find((r) => r.channelId === input.channel);
       if (input.channel !== undefined && !row) throw notFound('channel', String(input.channel));
       if (!row || row.file === null) {

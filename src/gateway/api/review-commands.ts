@@ -45,17 +45,20 @@ export function reviewCommands(deps: ApiDeps): Handlers<Names> {
 
   const campaign = (id: string) => store.reviews.get(id) ?? (() => { throw notFound('review', id); })();
 
+  /** The grant's state now (a review item shows it next to the decision). */
+  const grantState = (grantId: string): Pick<ReviewItemDto, 'grantStatus' | 'grantExpiresAt'> => {
+    const g = store.grants.get(grantId);
+    const grantStatus = !g ? null : g.revokedAt !== null ? 'revoked' : g.expiresAt !== null && g.expiresAt <= now() ? 'expired' : 'active';
+    return { grantStatus, grantExpiresAt: iso(g?.expiresAt ?? null) };
+  };
+
   const itemDto = (c: ReviewCampaignRecord, i: ReviewItemRecord): ReviewItemDto => {
     const e = store.reviews.evidence(i.agentId, i.connectionId, i.agentName, i.connectionName, c.periodStart, c.periodEnd);
-    const g = store.grants.get(i.grantId);
-    const t = now();
-    const grantStatus = !g ? null : g.revokedAt !== null ? 'revoked' : g.expiresAt !== null && g.expiresAt <= t ? 'expired' : 'active';
     return {
       grantId: i.grantId,
       agentName: i.agentName,
       connectionName: i.connectionName,
-      grantStatus,
-      grantExpiresAt: iso(g?.expiresAt ?? null),
+      ...grantState(i.grantId),
       evidence: { ...e, lastUsedAt: iso(e.lastUsedAt), unused: e.sessions === 0, approvals: e.approvals.map((a) => ({ ...a, decidedAt: iso(a.decidedAt) })) },
       decision: i.decision,
       newExpiresAt: iso(i.newExpiresAt),
@@ -130,20 +133,13 @@ export function reviewCommands(deps: ApiDeps): Handlers<Names> {
     'reviews.get': async (input) => {
       const c = campaign(input.id);
       await loadSqlParser();
-      const records = store.reviews.items(c.id);
       // A completed review shows what was signed: the evidence as the reviewer saw it (retention or late
       // activity can't change it afterwards); only the grants' current state is read now.
       if (c.signedBody) {
         const signed = JSON.parse(c.signedBody) as { items: Omit<ReviewItemDto, 'grantStatus' | 'grantExpiresAt'>[] };
-        const items = signed.items.map((it) => {
-          const g = store.grants.get(it.grantId);
-          const t = now();
-          const grantStatus = !g ? null : g.revokedAt !== null ? 'revoked' : g.expiresAt !== null && g.expiresAt <= t ? 'expired' : 'active';
-          return { ...it, grantStatus, grantExpiresAt: iso(g?.expiresAt ?? null) } as ReviewItemDto;
-        });
-        return { review: reviewDto(c), items };
+        return { review: reviewDto(c), items: signed.items.map((it) => ({ ...it, ...grantState(it.grantId) })) };
       }
-      return { review: reviewDto(c), items: records.map((i) => liveItem(c, i)) };
+      return { review: reviewDto(c), items: store.reviews.items(c.id).map((i) => liveItem(c, i)) };
     },
 
     'reviews.decide': (input, ctx) => {

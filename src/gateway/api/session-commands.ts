@@ -1,4 +1,4 @@
-import { auditToDto, sessionToDto, sshChannelToDto, sshFileOpToDto, statementToDto } from '../core/dto';
+import { auditToDto, sessionToDto, sshFileOpToDto, sshSessionChannelToDto, statementToDto } from '../core/dto';
 import { notFound } from '../core/errors';
 import { verifyAuditChain } from '../recording/audit-verify';
 import type { ApiDeps, Handlers } from './api-types';
@@ -34,7 +34,7 @@ export function sessionCommands(deps: ApiDeps): Handlers<Names> {
       const more = input.statementLimit !== undefined && rows.length > input.statementLimit;
       const out = { session: sessionToDto(s), statements: (more ? rows.slice(0, -1) : rows).map(statementToDto), ...(input.statementLimit !== undefined ? { moreStatements: more } : {}) };
       if (s.protocol !== 'ssh') return out;
-      return { ...out, ssh: { channels: store.ssh.listRecordings(s.id).map(sshChannelToDto), fileOps: store.ssh.listFileOps(s.id).map(sshFileOpToDto) } };
+      return { ...out, ssh: { channels: store.ssh.listRecordings(s.id).map(sshSessionChannelToDto), fileOps: store.ssh.listFileOps(s.id).map(sshFileOpToDto) } };
     },
 
     'sessions.statements': (input) => {

@@ -1,4 +1,4 @@
-import type { AgentDto, ApprovalDto, AuditEventDto, ConnectionDto, GrantDto, SessionDto, SshFileOpDto, SshSessionChannelDto, StatementDto } from '../../shared/contract';
+import type { AgentDto, ApprovalDto, AuditEventDto, ConnectionDto, GrantDto, SessionDto, SshChannelDto, SshFileOpDto, SshSessionChannelDto, StatementDto } from '../../shared/contract';
 import type { SshFileOpRecord, SshRecordingRecord } from '../store/ssh-repo';
 import type { AgentRecord, ApprovalRecord, AuditRecord, ConnectionRecord, GrantView, SessionRecord, StatementRecord } from '../store/records';
 
@@ -120,8 +120,8 @@ export function auditToDto(rec: AuditRecord): AuditEventDto {
   };
 }
 
-/** An SSH channel as `sessions.get` lists it (with its recording's path relative to the data dir). */
-export function sshChannelToDto(r: SshRecordingRecord): SshSessionChannelDto {
+/** An SSH channel as the player lists it (`ssh.recording.get`): no path to its recording. */
+export function sshChannelToDto(r: SshRecordingRecord): SshChannelDto {
   return {
     channelId: r.channelId,
     kind: r.kind,
@@ -135,9 +135,12 @@ export function sshChannelToDto(r: SshRecordingRecord): SshSessionChannelDto {
     endReason: r.endReason,
     truncated: r.truncated,
     playable: r.file !== null,
-    recording: r.file,
-    masked: r.masked ?? 0,
   };
+}
+
+/** An SSH channel as `sessions.get` lists it (with its recording's path relative to the data dir). */
+export function sshSessionChannelToDto(r: SshRecordingRecord): SshSessionChannelDto {
+  return { ...sshChannelToDto(r), recording: r.file, masked: r.masked ?? 0 };
 }
 
 export function sshFileOpToDto(o: SshFileOpRecord): SshFileOpDto {

@@ -251,9 +251,8 @@ async function writePack(writer: PackWriter, opts: EvidenceExportOptions, create
             if (r[STATEMENT_ROW.policyAction] === 'block') blocked++;
             const mv = r[STATEMENT_ROW.maskedValues];
             if (typeof mv === 'number') masked += mv;
-            const by = r[STATEMENT_ROW.maskedBy];
-            if (typeof by === 'string') {
-              for (const [k, v] of Object.entries(JSON.parse(by) as Record<string, number>)) {
+            if (lines.maskedBy) {
+              for (const [k, v] of Object.entries(lines.maskedBy)) {
                 const d = detectorOfCountKey(k);
                 maskedByDetector[d] = (maskedByDetector[d] ?? 0) + v;
               }

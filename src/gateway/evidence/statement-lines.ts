@@ -93,6 +93,8 @@ export class StatementLines {
   command = '';
   /** Its day (YYYY-MM-DD, UTC) for the report. */
   day = '';
+  /** Its masked-value counts by `<rule>:<detector>`, or null when nothing was masked. */
+  maskedBy: Record<string, number> | null = null;
 
   private readonly optional: readonly (readonly [column: string, json: string, index: number])[];
   private readonly hasPreview: boolean;
@@ -183,6 +185,7 @@ export class StatementLines {
     // masked_by is stored as a JSON object's text: a CSV cell as it is, an object in JSON Lines.
     const maskedBy = r[STATEMENT_ROW.maskedBy];
     const maskedByObject = typeof maskedBy === 'string' ? (JSON.parse(maskedBy) as Record<string, number>) : null;
+    this.maskedBy = maskedByObject;
     if (this.hasMaskedBy) {
       csvOptional += csvCell(typeof maskedBy === 'string' ? maskedBy : null) + ',';
       jsonOptional += ',"maskedBy":' + (maskedByObject ? JSON.stringify(maskedByObject) : 'null');

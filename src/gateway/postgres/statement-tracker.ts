@@ -111,13 +111,7 @@ export class StatementTracker {
    * it is recorded with the error the client sees.
    */
   refusedParse(name: string, sql: string, mark: PolicyMark): void {
-    this.push({ kind: Kind.Injected });
-    this.push({ kind: Kind.Injected });
-    this.injectedPending += 2;
-    const stmt = open('extended', sql, 0, mark);
-    stmt.refused = true;
-    this.refusalsPending++;
-    this.push({ kind: Kind.Execute, stmt });
+    this.pushRefused(sql, mark);
     this.statements.delete(name);
     this.refusedNames.add(name);
   }
@@ -127,6 +121,11 @@ export class StatementTracker {
    * sent Parse + Bind + Execute of a raising statement in its place; the statement keeps its name.
    */
   refusedBind(sql: string, mark: PolicyMark): void {
+    this.pushRefused(sql, mark);
+  }
+
+  /** The injected Parse and Bind (their replies dropped) and the Execute recording the refused SQL. */
+  private pushRefused(sql: string, mark: PolicyMark): void {
     this.push({ kind: Kind.Injected });
     this.push({ kind: Kind.Injected });
     this.injectedPending += 2;

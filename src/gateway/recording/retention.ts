@@ -48,34 +48,29 @@ export class RecordingRetention {
    * Purge what is due now (or, with dryRun, count it). Batches are separate transactions with a turn of
    * the event loop between them, so a big first purge never stalls the sessions this process relays.
    */
-  run(opts: { dryRun?: boolean } = {}): Promise<PurgeResult> {
-    if (opts.dryRun) return new Promise((resolve) => resolve(this.runOnce(true)));
-    if (this.running) return this.running.catch(() => undefined).then(() => this.run(opts));
-    const p = new Promise<PurgeResult>((resolve) => resolve(this.runOnce(false))).finally(() => {
-      if (this.running === p) this.running = null;
-    });
+  async run(opts: { dryRun?: boolean } = {}): Promise<PurgeResult> {
+    if (opts.dryRun) return this.plan(true).result;
+    while (this.running) await this.running.catch(() => undefined);
+    const p = this.purge().finally(() => (this.running = null));
     this.running = p;
     return p;
   }
 
-  private runOnce(dryRun: true): PurgeResult;
-  private runOnce(dryRun: false): Promise<PurgeResult>;
-  private runOnce(dryRun: boolean): PurgeResult | Promise<PurgeResult> {
-    const { store } = this.deps;
+  /** The cutoff in force now, and the result to fill in (counted already for a dry run). */
+  private plan(dryRun: boolean): { result: PurgeResult; now: number } {
     const now = (this.deps.now ?? Date.now)();
-    const days = retentionDays(store);
+    const days = retentionDays(this.deps.store);
     const result: PurgeResult = { cutoff: null, retentionDays: days, sessions: 0, statements: 0, files: 0, dryRun };
-    if (days === null) return dryRun ? result : Promise.resolve(result);
-    const cutoff = now - days * DAY_MS;
-    result.cutoff = cutoff;
-    if (dryRun) {
-      const c = store.retention.countDueBefore(cutoff);
-      return { ...result, sessions: c.sessions, statements: c.statements };
-    }
-    return this.purgeBefore(cutoff, days, now, result);
+    if (days === null) return { result, now };
+    result.cutoff = now - days * DAY_MS;
+    if (dryRun) Object.assign(result, this.deps.store.retention.countDueBefore(result.cutoff));
+    return { result, now };
   }
 
-  private async purgeBefore(cutoff: number, days: number, now: number, result: PurgeResult): Promise<PurgeResult> {
+  private async purge(): Promise<PurgeResult> {
+    const { result, now } = this.plan(false);
+    const { cutoff, retentionDays: days } = result;
+    if (cutoff === null) return result;
     const { store, audit, log } = this.deps;
     for (;;) {
       const due = store.retention.dueBefore(cutoff, BATCH);

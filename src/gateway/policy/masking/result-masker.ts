@@ -364,13 +364,7 @@ export class ResultMasker {
     const payload = message.toString('utf8', channelEnd + 1, payloadEnd);
     const masked = this.values.mask(payload, this.counts, undefined, true);
     if (masked === undefined || masked === null) return message;
-    const body = Buffer.from(masked, 'utf8');
-    const out = Buffer.allocUnsafe(channelEnd + 1 + body.length + 1);
-    message.copy(out, 0, 0, channelEnd + 1);
-    body.copy(out, channelEnd + 1);
-    out[out.length - 1] = 0;
-    out.writeInt32BE(out.length - 1, 1);
-    return out;
+    return withLastString(message, channelEnd + 1, masked);
   }
 
   /**
@@ -386,13 +380,7 @@ export class ResultMasker {
     if (nameEnd < 0 || valueEnd !== end - 1) throw new MalformedMessage('ParameterStatus: malformed');
     const masked = this.values.mask(message.toString('utf8', nameEnd + 1, valueEnd), this.counts, undefined, true);
     if (masked === undefined || masked === null) return message;
-    const body = Buffer.from(masked, 'utf8');
-    const out = Buffer.allocUnsafe(nameEnd + 1 + body.length + 1);
-    message.copy(out, 0, 0, nameEnd + 1);
-    body.copy(out, nameEnd + 1);
-    out[out.length - 1] = 0;
-    out.writeInt32BE(out.length - 1, 1);
-    return out;
+    return withLastString(message, nameEnd + 1, masked);
   }
 
   /** The masked-value tallies since the last call (`rule:detector` or `rule:column`), then reset. */
@@ -595,5 +583,19 @@ function rebuildDataRow(message: Buffer, n: number, starts: Int32Array, lens: In
       pos += typeof c === 'string' ? out.write(c, pos, 'utf8') : c.copy(out, pos);
     }
   }
+  return out;
+}
+
+/**
+ * A copy of a backend message whose last field (a NUL-terminated string starting at `at`) is `text`, with
+ * the message length rewritten (NotificationResponse payload, ParameterStatus value).
+ */
+function withLastString(message: Buffer, at: number, text: string): Buffer {
+  const body = Buffer.from(text, 'utf8');
+  const out = Buffer.allocUnsafe(at + body.length + 1);
+  message.copy(out, 0, 0, at);
+  body.copy(out, at);
+  out[out.length - 1] = 0;
+  out.writeInt32BE(out.length - 1, 1);
   return out;
 }
