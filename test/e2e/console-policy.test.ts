@@ -2,9 +2,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, launchChromium, SCREENSHOTS, signedInConsole } from '../helpers/chromium';
 import { buildCli, startServe, type ServeProcess } from '../helpers/cli';
 import { pgBinDir, startPostgres, type TestPostgres } from '../helpers/postgres';
 
@@ -14,9 +15,7 @@ import { pgBinDir, startPostgres, type TestPostgres } from '../helpers/postgres'
  * approval rule is applied from the policy screen, held statements are approved and denied from the
  * inbox while psql waits, and the recorded session shows the decisions. Screenshots go to docs/screenshots/.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PSQL = existsSync(path.join(pgBinDir, 'psql')) ? path.join(pgBinDir, 'psql') : 'psql';
-const shots = path.resolve(__dirname, '../../docs/screenshots');
 let db: TestPostgres;
 let serve: ServeProcess;
 let browser: BrowserContext;
@@ -77,21 +76,9 @@ beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'gh-e2e-policy-'));
   serve = await startServe(dataDir);
   userDataDir = mkdtempSync(path.join(os.tmpdir(), 'gh-chromium-'));
-  browser = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1360, height: 820 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  mkdirSync(shots, { recursive: true });
-  page = await browser.newPage();
-  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(`${m.text()} ${m.location().url}`));
-  page.on('pageerror', (e) => consoleErrors.push(e.message));
-  page.on('response', (r) => r.status() >= 400 && consoleErrors.push(`${r.status()} ${new URL(r.url()).pathname}`));
-  await page.goto(serve.consoleUrl);
-  await page.fill('#token', serve.adminToken!);
-  await page.click('button[type=submit]');
-  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  browser = await launchChromium(userDataDir, { width: 1360, height: 820 });
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  page = await signedInConsole(browser, serve, consoleErrors, { consoleMessages: true });
 });
 
 afterAll(async () => {
@@ -132,7 +119,7 @@ describe('console management screens in Chromium', () => {
     expect(await edit.locator('input[name=password]').inputValue()).toBe('');
     expect(await edit.locator('input[name=host]').inputValue()).toBe(db.host);
     await edit.getByRole('button', { name: 'Cancel' }).click();
-    await page.screenshot({ path: path.join(shots, 'connections.png') });
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'connections.png') });
   });
 
   it('a wrong password fails the test at the auth stage', async () => {
@@ -172,7 +159,7 @@ describe('console management screens in Chromium', () => {
     const grant = page.locator('tr[data-grant=shop]');
     await grant.waitFor();
     expect(await grant.textContent()).toMatch(/active(8:00:00|7:59:\d\d)/);
-    await page.screenshot({ path: path.join(shots, 'agents.png') });
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'agents.png') });
     await page.getByRole('button', { name: 'I have stored the secret' }).click();
     expect(await page.locator('pre[data-snippet]').count()).toBe(0);
 
@@ -218,7 +205,7 @@ describe('console management screens in Chromium', () => {
     const changes = history.getByLabel('Changes in version 1');
     await changes.locator('.diff-add', { hasText: 'orders-writes' }).waitFor();
     expect(await changes.locator('.diff-del').count()).toBe(0);
-    await page.screenshot({ path: path.join(shots, 'policy.png') });
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'policy.png') });
   });
 
   it('a held INSERT appears in the inbox, is approved there and psql completes; a blocked DROP and a masked read are recorded', async () => {
@@ -232,7 +219,7 @@ describe('console management screens in Chromium', () => {
     expect(await detail.locator('.sql-code .tok-keyword').first().textContent()).toBe('insert');
     expect(await detail.locator('.countdown').first().textContent()).toMatch(/^[45]:\d\d$/);
     expect(await page.locator('.nav-count').textContent()).toBe('1');
-    await page.screenshot({ path: path.join(shots, 'approvals.png') });
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'approvals.png') });
     await detail.getByRole('button', { name: /Approve once/ }).click();
     const r = await run.done;
     expect(r.stderr).toContain('blocked by policy rule "no-drop"');
@@ -270,7 +257,7 @@ describe('console management screens in Chromium', () => {
     await page.locator('.list-button', { hasText: 'select id, email from orders' }).waitFor();
     expect(await page.locator('[data-tile=pending-approvals]').textContent()).toBe('0');
     await page.getByRole('table', { name: 'Activity per hour' }).waitFor();
-    await page.screenshot({ path: path.join(shots, 'overview.png') });
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'overview.png') });
 
     await go('#/sessions');
     await page.getByRole('combobox', { name: 'Decision' }).selectOption('blocked');
@@ -286,7 +273,7 @@ describe('console management screens in Chromium', () => {
     expect(await preview.textContent()).not.toContain('alice@example.com');
     await page.locator('tr[data-statement="2"]').click();
     await page.locator('[data-approval-note]').getByText(/approved by admin/).waitFor();
-    await page.screenshot({ path: path.join(shots, 'session-page.png'), fullPage: true });
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'session-page.png'), fullPage: true });
 
     await go('#/sessions');
     await page.getByRole('combobox', { name: 'Decision' }).selectOption('held');

@@ -3,12 +3,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import headless from '@xterm/headless';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAsciicast } from '../../src/gateway/recording/asciicast-reader';
 import { playerEvents } from '../../src/gateway/recording/replay-snapshots';
 import { eventsUpTo, replaySteps, type PlayerEvent } from '../../src/renderer/src/screens/sessions/replay/replay-model';
+import { CHROMIUM, launchChromium, SCREENSHOTS } from '../helpers/chromium';
 import { buildCli, gatehouse, startServe, type ServeProcess } from '../helpers/cli';
 import { startPostgres, type TestPostgres } from '../helpers/postgres';
 import { makeKeyPair, TestSshd } from '../helpers/sshd';
@@ -20,8 +21,6 @@ import { makeKeyPair, TestSshd } from '../helpers/sshd';
  * with the recording replayed to that moment in @xterm/headless. A PostgreSQL session's statements are
  * stepped through with the arrow keys.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const shots = path.resolve(__dirname, '../../docs/screenshots');
 const { Terminal } = headless;
 const CLIENT_OPTS = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', '-o', 'IdentitiesOnly=yes'];
 
@@ -183,13 +182,8 @@ beforeAll(async () => {
   await waitFor(() => existsSync(path.join(dataDir, 'recordings', sshSessionId, '1.cast')), 'the recording');
   events = playerEvents(parseAsciicast(readFileSync(path.join(dataDir, 'recordings', sshSessionId, '1.cast'), 'utf8')).events) as PlayerEvent[];
 
-  browser = await chromium.launchPersistentContext(path.join(dir, 'chromium'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  mkdirSync(shots, { recursive: true });
+  browser = await launchChromium(path.join(dir, 'chromium'), { width: 1280, height: 900 });
+  mkdirSync(SCREENSHOTS, { recursive: true });
 }, 180_000);
 
 afterAll(async () => {
@@ -263,7 +257,7 @@ describe('session replay in Chromium', () => {
     const found = await expectScreenAtPosition(page);
     expect(found.join('\n')).toContain('second-marker-42');
     expect(found.join('\n')).not.toContain('after-clear');
-    await page.screenshot({ path: path.join(shots, 'ssh-replay.png') });
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'ssh-replay.png') });
 
     // Deep link to a time: a fresh page opens there.
     const at = (duration * 0.45).toFixed(1);
@@ -355,7 +349,7 @@ describe('session replay in Chromium', () => {
     await days.fill('3650');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await retention.getByText(/^3650 day\(s\), set .* by admin\. Nothing is due for removal\.$/).waitFor();
-    await page.screenshot({ path: path.join(shots, 'settings.png'), fullPage: true });
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'settings.png'), fullPage: true });
 
     const login = async (password: string) => {
       const c = new pg.Client({ host: '127.0.0.1', port: serve.pgPort, database: 'shop', user: 'report-bot', password });

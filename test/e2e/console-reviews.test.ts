@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, launchChromium, SCREENSHOTS, signedInConsole } from '../helpers/chromium';
 import { buildCli, gatehouse, startServe, type ServeProcess } from '../helpers/cli';
 import { runTool } from '../helpers/pg-gateway-harness';
 import { pgBinDir, startPostgres, type TestPostgres } from '../helpers/postgres';
@@ -16,9 +17,7 @@ import { pgBinDir, startPostgres, type TestPostgres } from '../helpers/postgres'
  * agent's psql is then refused by the gateway, and the CLI and the audit log show the decisions. A
  * review started and decided from the CLI shows up live. Screenshots go to docs/screenshots/.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PSQL = existsSync(path.join(pgBinDir, 'psql')) ? path.join(pgBinDir, 'psql') : 'psql';
-const shots = path.resolve(__dirname, '../../docs/screenshots');
 let db: TestPostgres;
 let serve: ServeProcess;
 let browser: BrowserContext;
@@ -91,21 +90,9 @@ beforeAll(async () => {
   expect(ran.stdout).not.toContain('alice@example.com');
 
   userDataDir = mkdtempSync(path.join(os.tmpdir(), 'gh-chromium-'));
-  browser = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1360, height: 820 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  mkdirSync(shots, { recursive: true });
-  page = await browser.newPage();
-  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(`${m.text()} ${m.location().url}`));
-  page.on('pageerror', (e) => consoleErrors.push(e.message));
-  page.on('response', (r) => r.status() >= 400 && consoleErrors.push(`${r.status()} ${new URL(r.url()).pathname}`));
-  await page.goto(serve.consoleUrl);
-  await page.fill('#token', serve.adminToken!);
-  await page.click('button[type=submit]');
-  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  browser = await launchChromium(userDataDir, { width: 1360, height: 820 });
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  page = await signedInConsole(browser, serve, consoleErrors, { consoleMessages: true });
 });
 
 afterAll(async () => {
@@ -204,7 +191,7 @@ describe('access review screen in Chromium', () => {
     await page.getByText('Every entitlement is decided: complete the review to sign it.').waitFor();
     await reporter.getByRole('button', { name: 'Show evidence for reporter on shop' }).click();
     await page.locator('tr.row-detail .evidence-grid').waitFor();
-    await page.screenshot({ path: path.join(shots, 'review.png') });
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'review.png') });
 
     await page.getByRole('button', { name: 'Complete review' }).click();
     const signed = page.getByRole('region', { name: 'Signed completion' });
@@ -257,7 +244,7 @@ describe('access review screen in Chromium', () => {
     await row.waitFor();
     expect(await row.textContent()).toContain('all agents and connections');
     expect(await row.getByRole('progressbar').getAttribute('aria-valuetext')).toBe('0 of 2 decided (0%)');
-    await page.screenshot({ path: path.join(shots, 'reviews.png') });
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'reviews.png') });
 
     await row.getByRole('link', { name: 'Follow-up' }).click();
     const table = page.getByRole('table', { name: 'Entitlements' });

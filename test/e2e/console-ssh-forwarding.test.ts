@@ -1,16 +1,16 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionDto } from '../../src/shared/contract';
+import { CHROMIUM, launchChromium, signedInConsole } from '../helpers/chromium';
 import { buildCli, gatehouse, startServe, type ServeProcess } from '../helpers/cli';
 
 /**
  * The forwarding allowances of an SSH connection set from the console (real Chromium against
  * `gatehouse serve`), read back with the CLI and shown again when the connection is edited.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let serve: ServeProcess;
 let browser: BrowserContext;
 let page: Page;
@@ -30,19 +30,8 @@ beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'gh-e2e-fwd-'));
   serve = await startServe(dataDir);
   userDataDir = mkdtempSync(path.join(os.tmpdir(), 'gh-chromium-'));
-  browser = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1360, height: 820 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = await browser.newPage();
-  page.on('pageerror', (e) => consoleErrors.push(e.message));
-  page.on('response', (r) => r.status() >= 400 && consoleErrors.push(`${r.status()} ${new URL(r.url()).pathname}`));
-  await page.goto(serve.consoleUrl);
-  await page.fill('#token', serve.adminToken!);
-  await page.click('button[type=submit]');
-  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  browser = await launchChromium(userDataDir, { width: 1360, height: 820 });
+  page = await signedInConsole(browser, serve, consoleErrors);
 }, 120_000);
 
 afterAll(async () => {

@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, launchChromium, SCREENSHOTS } from '../helpers/chromium';
 import { buildCli, gatehouse, startServe, type ServeProcess } from '../helpers/cli';
 import { startPostgres, type TestPostgres } from '../helpers/postgres';
 
@@ -11,8 +12,6 @@ import { startPostgres, type TestPostgres } from '../helpers/postgres';
  * The console in real Chromium against `gatehouse serve` with a real PostgreSQL upstream: sign in, watch
  * a session appear live while an agent runs queries, open it. Screenshots go to docs/screenshots/.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const shots = path.resolve(__dirname, '../../docs/screenshots');
 let db: TestPostgres;
 let serve: ServeProcess;
 let browser: BrowserContext;
@@ -33,13 +32,8 @@ beforeAll(async () => {
   secret = JSON.parse((await gatehouse(['agent', 'add', 'report-bot', '--json', '--data-dir', dataDir])).stdout).secret;
   await gatehouse(['grant', 'add', '--agent', 'report-bot', '--connection', 'shop', '--expires', '8h', '--data-dir', dataDir]);
   userDataDir = mkdtempSync(path.join(os.tmpdir(), 'gh-chromium-'));
-  browser = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 720 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  mkdirSync(shots, { recursive: true });
+  browser = await launchChromium(userDataDir, { width: 1280, height: 720 });
+  mkdirSync(SCREENSHOTS, { recursive: true });
 });
 
 afterAll(async () => {
@@ -79,13 +73,13 @@ describe('console in Chromium', () => {
     await client.query("select 'a masked value comes later' as note");
     await client.end();
     await page.locator('tr[data-session] .badge', { hasText: 'client_terminated' }).waitFor({ timeout: 10_000 });
-    await page.screenshot({ path: path.join(shots, 'sessions.png') });
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'sessions.png') });
 
     await row.first().click();
     await page.getByRole('table', { name: 'Statements' }).waitFor();
     const sql = await page.locator('td.sql').allTextContents();
     expect(sql).toEqual(['select 1 as one', 'select now(), current_user', "select 'a masked value comes later' as note"]);
-    await page.screenshot({ path: path.join(shots, 'session.png') });
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'session.png') });
     expect(consoleErrors).toEqual([]);
   });
 });

@@ -3,10 +3,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signatureFile } from '../../src/gateway/evidence/pack-format';
 import { verifyEvidencePack } from '../../src/gateway/evidence/pack-verify';
+import { CHROMIUM, launchChromium, SCREENSHOTS } from '../helpers/chromium';
 import { buildCli, gatehouse, startServe, type ServeProcess } from '../helpers/cli';
 import { runTool } from '../helpers/pg-gateway-harness';
 import { startPostgres, type TestPostgres } from '../helpers/postgres';
@@ -16,8 +16,6 @@ import { startPostgres, type TestPostgres } from '../helpers/postgres';
  * decided (a revoked agent refused) and completed, then `gatehouse export evidence` and `gatehouse
  * verify`; then tampering of every kind the verifier must name, and the report in Chromium offline.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const shots = path.resolve(__dirname, '../../docs/screenshots');
 let db: TestPostgres;
 let serve: ServeProcess;
 let dir: string;
@@ -211,12 +209,7 @@ describe('evidence pack', () => {
   it('opens report.html in Chromium with no network request, and screenshots it', async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install chromium)`);
     const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'gh-chromium-'));
-    const browser = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1100, height: 900 },
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const browser = await launchChromium(userDataDir, { width: 1100, height: 900 });
     try {
       const attempted: string[] = [];
       // Every request but the page itself (read from disk) is recorded and aborted.
@@ -236,8 +229,8 @@ describe('evidence pack', () => {
       await expect(page.locator('body').textContent()).resolves.toContain('project ended');
       // The only request is the page itself, from disk.
       expect(attempted.filter((u) => !u.startsWith('file://'))).toEqual([]);
-      mkdirSync(shots, { recursive: true });
-      await page.screenshot({ path: path.join(shots, 'evidence-report.png'), fullPage: true });
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'evidence-report.png'), fullPage: true });
     } finally {
       await browser.close();
       rmSync(userDataDir, { recursive: true, force: true });

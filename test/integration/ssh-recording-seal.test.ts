@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -8,25 +7,11 @@ import { silentLogger } from '../../src/gateway/core/logger';
 import { verifyEvidencePack } from '../../src/gateway/evidence/pack-verify';
 import { startGatehouse, type Gatehouse } from '../../src/gateway/gatehouse';
 import type { AuditRecord } from '../../src/gateway/store/records';
+import { runTool } from '../helpers/pg-gateway-harness';
 import { makeKeyPair, TestSshd, type KeyPair } from '../helpers/sshd';
 
 const ACTOR = { actor: 'test' };
 const CLIENT_OPTS = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', '-o', 'IdentitiesOnly=yes'];
-
-function run(cmd: string, args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /**
  * SSH recordings in the audit chain: each channel's .cast file is hashed as it is written and the digest
@@ -61,7 +46,7 @@ describe('SSH recordings are sealed into the audit chain', () => {
 
   it('chains the digest of each recording file; editing, truncating or deleting the file is detected', async () => {
     const port = gh.info().listeners.ssh!.port;
-    const r = await run('ssh', ['-p', String(port), '-i', agentKey.privateFile, ...CLIENT_OPTS, 'box@127.0.0.1', 'echo sealed-output; echo more']);
+    const r = await runTool('ssh', ['-p', String(port), '-i', agentKey.privateFile, ...CLIENT_OPTS, 'box@127.0.0.1', 'echo sealed-output; echo more'], '');
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('sealed-output\nmore\n');
 

@@ -49,21 +49,26 @@ describe('a completed review shows and keeps what was signed', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('signs the body it stores; later activity and retention do not change the completed review', async () => {
+  /** Agent "bot" granted connection "shop"; `addSession` records a finished session of its SQL at `at`. */
+  async function grantedBot() {
     await call('connections.add', { name: 'shop', host: '127.0.0.1', database: 'd', username: 'u' });
     await call('agents.add', { name: 'bot' });
     await call('grants.add', { agent: 'bot', connection: 'shop' });
     const agent = store.agents.getByName('bot')!;
     const conn = store.connections.getByName('shop')!;
-    const sessionAt = Date.now() - 2 * DAY;
     const addSession = (sqls: string[], at: number) => {
       const id = randomUUID();
       store.sessions.insert({ id, protocol: 'postgres', agentId: agent.id, agentName: 'bot', connectionId: conn.id, connectionName: 'shop', clientAddress: '127.0.0.1', tls: false, startedAt: at, endedAt: null, bytesIn: 0, bytesOut: 0, endReason: null, statementCount: 0 });
       store.transaction(() => store.statements.insertMany(sqls.map((sql, k) => ({ sessionId: id, seq: k + 1, protocol: 'simple' as const, sql, paramCount: 0, startedAt: at + k, durationMs: 1, commandTag: 'SELECT 1', rows: 1, errorCode: null }))));
       store.sessions.finish(id, { endedAt: at + 100, bytesIn: 1, bytesOut: 1, endReason: 'client_closed', statementCount: sqls.length });
     };
-    addSession(['select * from orders', 'select * from customers'], sessionAt);
     const period = { periodStart: new Date(Date.now() - 10 * DAY).toISOString(), periodEnd: new Date(Date.now() + DAY).toISOString() };
+    return { addSession, period };
+  }
+
+  it('signs the body it stores; later activity and retention do not change the completed review', async () => {
+    const { addSession, period } = await grantedBot();
+    addSession(['select * from orders', 'select * from customers'], Date.now() - 2 * DAY);
     const r = await call('reviews.start', { name: 'q4', ...period });
     const before = await call('reviews.get', { id: r.id });
     expect(before.review.evidenceAsSigned).toBe(false);
@@ -97,17 +102,8 @@ describe('a completed review shows and keeps what was signed', () => {
   });
 
   it('says when the tables come from only the most used statements', async () => {
-    await call('connections.add', { name: 'shop', host: '127.0.0.1', database: 'd', username: 'u' });
-    await call('agents.add', { name: 'bot' });
-    await call('grants.add', { agent: 'bot', connection: 'shop' });
-    const agent = store.agents.getByName('bot')!;
-    const conn = store.connections.getByName('shop')!;
-    const at = Date.now() - DAY;
-    const id = randomUUID();
-    store.sessions.insert({ id, protocol: 'postgres', agentId: agent.id, agentName: 'bot', connectionId: conn.id, connectionName: 'shop', clientAddress: '127.0.0.1', tls: false, startedAt: at, endedAt: null, bytesIn: 0, bytesOut: 0, endReason: null, statementCount: 0 });
-    const texts = (n: number) => Array.from({ length: n }, (_, k) => `select ${k} from t${k % 3}`);
-    store.transaction(() => store.statements.insertMany(texts(501).map((sql, k) => ({ sessionId: id, seq: k + 1, protocol: 'simple' as const, sql, paramCount: 0, startedAt: at + k, durationMs: 1, commandTag: 'SELECT 1', rows: 1, errorCode: null }))));
-    const period = { periodStart: new Date(Date.now() - 10 * DAY).toISOString(), periodEnd: new Date(Date.now() + DAY).toISOString() };
+    const { addSession, period } = await grantedBot();
+    addSession(Array.from({ length: 501 }, (_, k) => `select ${k} from t${k % 3}`), Date.now() - DAY);
     const r = await call('reviews.start', { name: 'busy', ...period });
     const got = await call('reviews.get', { id: r.id });
     expect(got.items[0].evidence).toMatchObject({ statements: 501, tablesRead: ['t0', 't1', 't2'], tablesPartial: true });
